@@ -1,0 +1,210 @@
+package io.vetcd;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vetcd.api.grpc.GrpcFrontend;
+import io.vetcd.api.http.HttpFrontend;
+import io.vetcd.bus.Commands;
+import io.vetcd.bus.LocalCodec;
+import io.vetcd.bus.Raft;
+import io.vetcd.bus.Watches;
+import io.vetcd.lease.Lessor;
+import io.vetcd.mvcc.MvccStore;
+import io.vetcd.pb.WatchResponse;
+import io.vetcd.raft.Entry;
+import io.vetcd.raft.EntryType;
+import io.vetcd.raft.HardState;
+import io.vetcd.raft.RaftConfig;
+import io.vetcd.raft.RaftNode;
+import io.vetcd.server.ApplyVerticle;
+import io.vetcd.server.LeaseVerticle;
+import io.vetcd.server.Membership;
+import io.vetcd.server.RaftVerticle;
+import io.vetcd.server.ServerConfig;
+import io.vetcd.server.WatchVerticle;
+import io.vetcd.wal.Wal;
+import io.vetcd.wal.WalEntry;
+import io.vetcd.wal.WalRecovered;
+import java.net.URI;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The composition root: reads the flags, opens the stores, deploys the verticles and frontends. */
+public final class Vetcd implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Vetcd.class);
+  /** etcd's default request timeout (5 s) plus twice the election timeout's slack. */
+  private static final long REQUEST_TIMEOUT_MILLIS = 7_000;
+
+  private final Vertx vertx;
+  private final MvccStore store;
+  private final Wal wal;
+
+  private Vetcd(Vertx vertx, MvccStore store, Wal wal) {
+    this.vertx = vertx;
+    this.store = store;
+    this.wal = wal;
+  }
+
+  public static void main(String[] args) {
+    ServerConfig config;
+    try {
+      config = ServerConfig.parse(args, System.getenv());
+    } catch (ServerConfig.UsageException e) {
+      if (!e.getMessage().isEmpty()) {
+        System.err.println(e.getMessage());
+      }
+      ServerConfig.printUsage(System.err);
+      System.exit(2);
+      return;
+    }
+    if (config.printVersionOnly()) {
+      System.out.println("vetcd Version: 0.1.0\netcd API Version: 3.4");
+      return;
+    }
+    Logging.configure(config.logLevel());
+    Vetcd vetcd;
+    try {
+      vetcd = start(config);
+    } catch (Exception e) {
+      log.error("failed to start: {}", e.getMessage(), e);
+      System.exit(1);
+      return;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      log.info("received a shutdown signal; stopping {}", config.name());
+      vetcd.close();
+    }, "vetcd-shutdown"));
+  }
+
+  public static Vetcd start(ServerConfig config) throws Exception {
+    Files.createDirectories(config.dataDir().resolve("member").resolve("snap"));
+    Membership membership = Membership.fromInitialCluster(config.initialCluster(), config.clusterToken(), config.name(),
+        config.advertiseClientUrls());
+    MvccStore store = MvccStore.open(config.dataDir().resolve("member").resolve("snap").resolve("db"));
+    Wal wal = Wal.open(config.walDir());
+    WalRecovered recovered = wal.recovered();
+    if (recovered.tailRepaired()) {
+      log.warn("repaired the WAL's torn tail: truncated {} bytes", recovered.bytesTruncated());
+    }
+    long electionTicks = Math.max(2, config.electionTimeoutMillis() / config.heartbeatIntervalMillis());
+    Lessor lessor = new Lessor((long) Math.ceil(1.5 * config.electionTimeoutMillis() / 1000.0));
+    long now = System.nanoTime() / 1_000_000;
+    for (Map.Entry<Long, Long> lease : store.leaseTable().entrySet()) {
+      lessor.grant(lease.getKey(), lease.getValue(), now);
+    }
+    store.forEachLeasedKey((key, leaseId) -> {
+      if (lessor.exists(leaseId)) {
+        lessor.attach(key, leaseId);
+      }
+    });
+
+    RaftConfig raftConfig = new RaftConfig();
+    raftConfig.id = membership.localMemberId();
+    raftConfig.voters = membership.voterIds();
+    raftConfig.learners = List.of();
+    raftConfig.electionTimeoutTicks = (int) electionTicks;
+    raftConfig.heartbeatTicks = 1;
+    raftConfig.randomSeed = System.nanoTime();
+    raftConfig.appliedIndex = store.consistentIndex();
+    List<Entry> entries = new ArrayList<>(recovered.entries().size());
+    for (WalEntry e : recovered.entries()) {
+      entries.add(new Entry(e.term(), e.index(), EntryType.values()[e.type()], e.data()));
+    }
+    HardState hardState = recovered.hardState() == null ? null
+        : new HardState(recovered.hardState().term(), recovered.hardState().votedFor(), recovered.hardState().commit());
+    RaftNode node = RaftNode.start(raftConfig, hardState, null, entries);
+    log.info("starting member {} ({}) in cluster {}: applied index {}, {} WAL entries, revision {}",
+        Long.toHexString(membership.localMemberId()), config.name(), Long.toHexString(membership.clusterId()),
+        store.consistentIndex(), entries.size(), store.currentRevision());
+
+    Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+    for (Class<?> type : List.of(Commands.Write.class, Commands.Read.class, Commands.KeepAlive.class,
+        Commands.ExpiredLeases.class, Commands.ExpiredLeasesResult.class, Commands.History.class,
+        Commands.HistoryResult.class, Raft.Propose.class, Raft.ProposeFailed.class, Raft.ReadIndex.class,
+        Raft.ReadIndexDone.class, Raft.ReadIndexFailed.class, Raft.Committed.class, Raft.State.class,
+        Watches.Revision.class, Watches.Compacted.class, Watches.Frame.class, Watches.StreamClosed.class,
+        Watches.StreamBlocked.class, Watches.StreamDrained.class, WatchResponse.class)) {
+      registerCodec(vertx, type);
+    }
+    registerProtoCodecs(vertx);
+
+    Vetcd vetcd = new Vetcd(vertx, store, wal);
+    Future<?> deployed = vertx.deployVerticle(new ApplyVerticle(store, lessor, membership, REQUEST_TIMEOUT_MILLIS,
+            config.electionTimeoutMillis()))
+        .compose(id -> vertx.deployVerticle(new WatchVerticle(store.currentRevision(), store.compactRevision(), membership)))
+        .compose(id -> vertx.deployVerticle(new RaftVerticle(node, wal, config.heartbeatIntervalMillis(),
+            membership.voterIds().size() == 1)))
+        .compose(id -> vertx.deployVerticle(new LeaseVerticle()))
+        .compose(id -> listenClients(vertx, config));
+    deployed.await(30, TimeUnit.SECONDS);
+    log.info("ready to serve client requests on {}", config.get("listen-client-urls"));
+    return vetcd;
+  }
+
+  private static Future<?> listenClients(Vertx vertx, ServerConfig config) throws ServerConfig.UsageException {
+    GrpcFrontend grpc = new GrpcFrontend(vertx, config.maxRequestBytes(), config.maxTxnOps(), REQUEST_TIMEOUT_MILLIS);
+    HttpFrontend http = new HttpFrontend(vertx, ApplyVerticle.VERSION);
+    List<Future<HttpServer>> servers = new ArrayList<>();
+    for (URI url : config.clientUrls()) {
+      HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(true)
+          .setHost(url.getHost()).setPort(url.getPort()));
+      server.requestHandler(request -> {
+        String contentType = request.getHeader("content-type");
+        if (contentType != null && contentType.startsWith("application/grpc")) {
+          grpc.server().handle(request);
+        } else {
+          http.handle(request);
+        }
+      });
+      servers.add(server.listen());
+    }
+    return Future.all(servers);
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static void registerCodec(Vertx vertx, Class<?> type) {
+    LocalCodec.register(vertx.eventBus(), (Class) type);
+  }
+
+  /** Every response proto crosses the bus as is (they are immutable). */
+  private static void registerProtoCodecs(Vertx vertx) {
+    for (Class<?> type : List.of(io.vetcd.pb.RangeResponse.class, io.vetcd.pb.PutResponse.class,
+        io.vetcd.pb.DeleteRangeResponse.class, io.vetcd.pb.TxnResponse.class, io.vetcd.pb.CompactionResponse.class,
+        io.vetcd.pb.LeaseGrantResponse.class, io.vetcd.pb.LeaseRevokeResponse.class,
+        io.vetcd.pb.LeaseKeepAliveResponse.class, io.vetcd.pb.LeaseTimeToLiveResponse.class,
+        io.vetcd.pb.LeaseLeasesResponse.class, io.vetcd.pb.MemberListResponse.class, io.vetcd.pb.StatusResponse.class,
+        io.vetcd.pb.HashResponse.class, io.vetcd.pb.HashKVResponse.class, io.vetcd.pb.AlarmResponse.class,
+        io.vetcd.pb.DefragmentResponse.class)) {
+      registerCodec(vertx, type);
+    }
+  }
+
+  @Override
+  public void close() {
+    CountDownLatch closed = new CountDownLatch(1);
+    vertx.close().onComplete(ar -> closed.countDown());
+    try {
+      closed.await(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    try {
+      store.commit();
+      store.close();
+      wal.sync();
+      wal.close();
+    } catch (Exception e) {
+      log.warn("closing the stores: {}", e.toString());
+    }
+    log.info("stopped");
+  }
+}

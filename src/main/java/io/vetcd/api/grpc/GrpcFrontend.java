@@ -1,0 +1,248 @@
+package io.vetcd.api.grpc;
+
+import com.google.protobuf.Message;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.common.ServiceMethod;
+import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.GrpcServerOptions;
+import io.vertx.grpc.server.GrpcServerRequest;
+import io.vertx.grpc.server.GrpcServerResponse;
+import io.vetcd.bus.Addresses;
+import io.vetcd.bus.Commands;
+import io.vetcd.bus.Watches;
+import io.vetcd.errors.Errors;
+import io.vetcd.errors.EtcdException;
+import io.vetcd.errors.GrpcCode;
+import io.vetcd.lease.Lessor;
+import io.vetcd.mvcc.RequestValidator;
+import io.vetcd.pb.*;
+import io.vetcd.pb.internal.InternalRequest;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The etcd v3 gRPC API: validates each request as etcd does, turns it into a bus command and the
+ * reply back into the response. Knows nothing of raft or storage.
+ */
+public final class GrpcFrontend {
+  private static final Logger log = LoggerFactory.getLogger(GrpcFrontend.class);
+  /** etcd's gRPC limit above max-request-bytes, for the envelope around a request. */
+  private static final long GRPC_OVERHEAD_BYTES = 512 * 1024;
+  private static final AtomicLong STREAM_IDS = new AtomicLong();
+
+  private final Vertx vertx;
+  private final long maxRequestBytes;
+  private final int maxTxnOps;
+  private final DeliveryOptions delivery;
+  private final GrpcServer server;
+
+  public GrpcFrontend(Vertx vertx, long maxRequestBytes, int maxTxnOps, long requestTimeoutMillis) {
+    this.vertx = vertx;
+    this.maxRequestBytes = maxRequestBytes;
+    this.maxTxnOps = maxTxnOps;
+    this.delivery = new DeliveryOptions().setSendTimeout(requestTimeoutMillis + 2_000);
+    this.server = GrpcServer.server(vertx,
+        new GrpcServerOptions().setMaxMessageSize(maxRequestBytes + GRPC_OVERHEAD_BYTES));
+    bindKv();
+    bindWatch();
+    bindLease();
+    bindCluster();
+    bindMaintenance();
+    bindAuth();
+  }
+
+  public GrpcServer server() {
+    return server;
+  }
+
+  // ---- KV ----
+
+  private void bindKv() {
+    unary(KVGrpcService.Range, r -> {
+      RequestValidator.checkRange(r);
+      return read(r, !r.getSerializable());
+    });
+    unary(KVGrpcService.Put, r -> {
+      RequestValidator.checkPut(r);
+      return write(InternalRequest.newBuilder().setPut(r).build());
+    });
+    unary(KVGrpcService.DeleteRange, r -> {
+      RequestValidator.checkDeleteRange(r);
+      return write(InternalRequest.newBuilder().setDeleteRange(r).build());
+    });
+    unary(KVGrpcService.Txn, r -> {
+      RequestValidator.checkTxn(r, maxTxnOps);
+      return write(InternalRequest.newBuilder().setTxn(r).build());
+    });
+    unary(KVGrpcService.Compact, r -> write(InternalRequest.newBuilder().setCompaction(r).build()));
+  }
+
+  // ---- Watch ----
+
+  private void bindWatch() {
+    server.callHandler(WatchGrpcService.Watch, request -> {
+      String streamKey = "g" + STREAM_IDS.incrementAndGet();
+      GrpcServerResponse<WatchRequest, WatchResponse> response = request.response();
+      response.setWriteQueueMaxSize(64);
+      MessageConsumer<WatchResponse> consumer = vertx.eventBus().localConsumer(Addresses.watchStream(streamKey),
+          m -> {
+            response.write(m.body());
+            if (response.writeQueueFull()) {
+              vertx.eventBus().send(Addresses.WATCH, new Watches.StreamBlocked(streamKey));
+              response.drainHandler(v -> vertx.eventBus().send(Addresses.WATCH, new Watches.StreamDrained(streamKey)));
+            }
+          });
+      Runnable close = new Runnable() {
+        boolean closed;
+
+        @Override
+        public void run() {
+          if (!closed) {
+            closed = true;
+            consumer.unregister();
+            vertx.eventBus().send(Addresses.WATCH, new Watches.StreamClosed(streamKey));
+          }
+        }
+      };
+      // The stream is open once the consumer is registered, so no response can be lost.
+      consumer.completion().onComplete(ar -> {
+        request.handler(frame -> vertx.eventBus().send(Addresses.WATCH, new Watches.Frame(streamKey, frame)));
+        request.endHandler(v -> {
+          close.run();
+          response.end();
+        });
+        request.exceptionHandler(e -> close.run());
+        response.exceptionHandler(e -> close.run());
+        request.resume();
+      });
+      request.pause();
+    });
+  }
+
+  // ---- Lease ----
+
+  private void bindLease() {
+    unary(LeaseGrantService(), r -> {
+      if (r.getTTL() > Lessor.TTL_SECONDS_MAX) {
+        throw Errors.LEASE_TTL_TOO_LARGE;
+      }
+      if (r.getID() < 0) {
+        throw new EtcdException(GrpcCode.INVALID_ARGUMENT, "etcdserver: lease ID must be positive");
+      }
+      return write(InternalRequest.newBuilder().setLeaseGrant(r).build());
+    });
+    unary(LeaseGrpcService.LeaseRevoke, r -> write(InternalRequest.newBuilder().setLeaseRevoke(r).build()));
+    unary(LeaseGrpcService.LeaseTimeToLive, r -> read(r, true));
+    unary(LeaseGrpcService.LeaseLeases, r -> read(r, true));
+    server.callHandler(LeaseGrpcService.LeaseKeepAlive, request -> {
+      GrpcServerResponse<LeaseKeepAliveRequest, LeaseKeepAliveResponse> response = request.response();
+      request.handler(keepAlive -> vertx.eventBus()
+          .<LeaseKeepAliveResponse>request(Addresses.APPLY_KEEPALIVE, new Commands.KeepAlive(keepAlive.getID()), delivery)
+          .onComplete(ar -> {
+            if (ar.succeeded()) {
+              response.write(ar.result().body());
+            } else {
+              EtcdException e = toEtcd(ar.cause());
+              response.status(GrpcStatus.valueOf(e.code().number)).statusMessage(e.getMessage()).end();
+            }
+          }));
+      request.endHandler(v -> response.end());
+      request.exceptionHandler(e -> { });
+    });
+  }
+
+  private static ServiceMethod<LeaseGrantRequest, LeaseGrantResponse> LeaseGrantService() {
+    return LeaseGrpcService.LeaseGrant;
+  }
+
+  // ---- Cluster, Maintenance, Auth ----
+
+  private void bindCluster() {
+    unary(ClusterGrpcService.MemberList, r -> read(r, false));
+  }
+
+  private void bindMaintenance() {
+    unary(MaintenanceGrpcService.Status, r -> read(r, false));
+    unary(MaintenanceGrpcService.Hash, r -> read(r, false));
+    unary(MaintenanceGrpcService.HashKV, r -> read(r, false));
+    unary(MaintenanceGrpcService.Defragment, r -> read(r, false));
+    unary(MaintenanceGrpcService.Alarm, r -> read(r, false));
+  }
+
+  private void bindAuth() {
+    unary(AuthGrpcService.AuthStatus, r -> Future.succeededFuture(AuthStatusResponse.newBuilder().build()));
+    unary(AuthGrpcService.Authenticate, r -> {
+      throw new EtcdException(GrpcCode.FAILED_PRECONDITION, "etcdserver: authentication is not enabled");
+    });
+  }
+
+  // ---- plumbing ----
+
+  private <Req, Resp> void unary(ServiceMethod<Req, Resp> method, Function<Req, Future<?>> handler) {
+    server.callHandler(method, request -> {
+      request.handler(message -> {
+        Future<?> result;
+        try {
+          result = handler.apply(message);
+        } catch (EtcdException e) {
+          result = Future.failedFuture(e);
+        } catch (RuntimeException e) {
+          log.error("request {} failed", method.methodName(), e);
+          result = Future.failedFuture(new EtcdException(GrpcCode.INTERNAL, String.valueOf(e.getMessage())));
+        }
+        result.onComplete(ar -> {
+          GrpcServerResponse<Req, Resp> response = request.response();
+          if (ar.succeeded()) {
+            @SuppressWarnings("unchecked")
+            Resp body = (Resp) ar.result();
+            response.end(body);
+          } else {
+            EtcdException e = toEtcd(ar.cause());
+            response.status(GrpcStatus.valueOf(e.code().number)).statusMessage(e.getMessage()).end();
+          }
+        });
+      });
+    });
+  }
+
+  private Future<Object> write(InternalRequest request) {
+    if (request.getSerializedSize() > maxRequestBytes) {
+      return Future.failedFuture(Errors.REQUEST_TOO_LARGE);
+    }
+    return vertx.eventBus().request(Addresses.APPLY_WRITE, new Commands.Write(request), delivery)
+        .map(io.vertx.core.eventbus.Message::body);
+  }
+
+  private Future<Object> read(Message request, boolean linearizable) {
+    return vertx.eventBus().request(Addresses.APPLY_READ, new Commands.Read(request, linearizable), delivery)
+        .map(io.vertx.core.eventbus.Message::body);
+  }
+
+  static EtcdException toEtcd(Throwable t) {
+    if (t instanceof EtcdException e) {
+      return e;
+    }
+    if (t instanceof ReplyException reply) {
+      if (reply.failureType() == ReplyFailure.TIMEOUT) {
+        return Errors.TIMEOUT;
+      }
+      if (reply.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
+        for (GrpcCode code : GrpcCode.values()) {
+          if (code.number == reply.failureCode()) {
+            return new EtcdException(code, reply.getMessage());
+          }
+        }
+      }
+      return Errors.STOPPED;
+    }
+    return new EtcdException(GrpcCode.UNKNOWN, String.valueOf(t.getMessage()));
+  }
+}

@@ -1,0 +1,35 @@
+package io.vetcd.bus;
+
+import com.google.protobuf.Message;
+import io.vetcd.pb.Event;
+import io.vetcd.pb.internal.InternalRequest;
+import java.util.List;
+
+/** Requests from the frontends (and the lease verticle) to the apply verticle. Immutable. */
+public final class Commands {
+  private Commands() {}
+
+  /** A write to replicate through raft; the proposer fills in member and request ids. */
+  public record Write(InternalRequest request) {}
+
+  /** A read; {@code request} is one of the read request protos. */
+  public record Read(Message request, boolean linearizable) {}
+
+  public record KeepAlive(long leaseId) {}
+
+  public record ExpiredLeases(int max) {}
+
+  public record ExpiredLeasesResult(List<Long> leaseIds) {
+    public ExpiredLeasesResult {
+      leaseIds = List.copyOf(leaseIds);
+    }
+  }
+
+  public record History(long fromRevision, long toRevision, int maxRevisions) {}
+
+  public record HistoryResult(long fromRevision, long toRevision, List<Event> events) {
+    public HistoryResult {
+      events = List.copyOf(events);
+    }
+  }
+}

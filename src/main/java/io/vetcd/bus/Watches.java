@@ -1,0 +1,30 @@
+package io.vetcd.bus;
+
+import io.vetcd.pb.Event;
+import io.vetcd.pb.WatchRequest;
+import java.util.List;
+
+/** Messages to the watch verticle. Immutable. */
+public final class Watches {
+  private Watches() {}
+
+  /** The events of one newly applied revision, prev_kv filled. */
+  public record Revision(long revision, List<Event> events, long compactRevision, long raftTerm) {
+    public Revision {
+      events = List.copyOf(events);
+    }
+  }
+
+  /** A compaction happened: watchers needing older revisions get canceled. */
+  public record Compacted(long compactRevision) {}
+
+  /** A frame from a client watch stream; responses go to {@link Addresses#watchStream}(streamKey). */
+  public record Frame(String streamKey, WatchRequest request) {}
+
+  public record StreamClosed(String streamKey) {}
+
+  /** The stream's client cannot keep up (its write queue is full) / has drained it. */
+  public record StreamBlocked(String streamKey) {}
+
+  public record StreamDrained(String streamKey) {}
+}

@@ -1,0 +1,19 @@
+package io.vetcd.raft;
+
+/**
+ * A replicated log entry. {@code data} is never null (an empty array for the leader's no-op entry).
+ * For {@link EntryType#CONF_CHANGE} entries, {@code data} is an encoded {@link ConfChange}.
+ */
+public record Entry(long term, long index, EntryType type, byte[] data) {
+    public Entry {
+        if (type == null) type = EntryType.NORMAL;
+        if (data == null) data = new byte[0];
+    }
+
+    /** Rough size used for message-size limiting. */
+    long approxSize() { return data.length + 24L; }
+
+    @Override public String toString() {
+        return "Entry{t=" + term + ",i=" + index + "," + type + ",len=" + data.length + "}";
+    }
+}

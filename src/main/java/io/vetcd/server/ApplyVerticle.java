@@ -1,0 +1,503 @@
+package io.vetcd.server;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import io.vetcd.bus.Addresses;
+import io.vetcd.bus.Commands;
+import io.vetcd.bus.Raft;
+import io.vetcd.bus.Watches;
+import io.vetcd.errors.Errors;
+import io.vetcd.errors.EtcdException;
+import io.vetcd.errors.GrpcCode;
+import io.vetcd.lease.Lessor;
+import io.vetcd.mvcc.MvccStore;
+import io.vetcd.mvcc.WriteResult;
+import io.vetcd.pb.AlarmRequest;
+import io.vetcd.pb.AlarmResponse;
+import io.vetcd.pb.CompactionResponse;
+import io.vetcd.pb.Event;
+import io.vetcd.pb.HashKVRequest;
+import io.vetcd.pb.HashKVResponse;
+import io.vetcd.pb.HashRequest;
+import io.vetcd.pb.HashResponse;
+import io.vetcd.pb.LeaseGrantRequest;
+import io.vetcd.pb.LeaseGrantResponse;
+import io.vetcd.pb.LeaseKeepAliveResponse;
+import io.vetcd.pb.LeaseLeasesRequest;
+import io.vetcd.pb.LeaseLeasesResponse;
+import io.vetcd.pb.LeaseRevokeResponse;
+import io.vetcd.pb.LeaseStatus;
+import io.vetcd.pb.LeaseTimeToLiveRequest;
+import io.vetcd.pb.LeaseTimeToLiveResponse;
+import io.vetcd.pb.MemberListRequest;
+import io.vetcd.pb.MemberListResponse;
+import io.vetcd.pb.PutRequest;
+import io.vetcd.pb.RangeRequest;
+import io.vetcd.pb.RequestOp;
+import io.vetcd.pb.ResponseHeader;
+import io.vetcd.pb.StatusRequest;
+import io.vetcd.pb.StatusResponse;
+import io.vetcd.pb.TxnRequest;
+import io.vetcd.pb.internal.InternalRequest;
+import io.vetcd.raft.Entry;
+import io.vetcd.raft.EntryType;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Owns the MVCC store and the lease table: applies committed raft entries in log order, answers
+ * reads, and wakes the callers waiting for their writes. MapDB commits run on a worker thread, one
+ * per batch of applied entries; the consistent index is saved in the same commit as the data.
+ */
+public final class ApplyVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(ApplyVerticle.class);
+  public static final String VERSION = "3.4.23";
+  private static final int PENDING_WRITES_MAX = 20_000;
+  private static final int PENDING_READS_MAX = 50_000;
+
+  private record PendingWrite(Message<Commands.Write> message, long timerId) {}
+
+  private record WaitingReads(long index, List<Message<Commands.Read>> reads) {}
+
+  private final MvccStore store;
+  private final Lessor lessor;
+  private final Membership membership;
+  private final long requestTimeoutMillis;
+  private final long electionTimeoutMillis;
+
+  private long appliedIndex;
+  private long term;
+  private long leaderId;
+  private long commitIndex;
+  private boolean leader;
+
+  private long nextRequestId = 1;
+  private final Map<Long, PendingWrite> pendingWrites = new HashMap<>();
+
+  private long nextReadContext = 1;
+  private long readContextInFlight;
+  private List<Message<Commands.Read>> readsInFlight = List.of();
+  private List<Message<Commands.Read>> readsQueued = new ArrayList<>();
+  private final ArrayDeque<WaitingReads> readsWaitingForApply = new ArrayDeque<>();
+
+  private final ArrayDeque<Raft.Committed> applyQueue = new ArrayDeque<>();
+  private boolean committing;
+  private boolean dirty;
+
+  public ApplyVerticle(MvccStore store, Lessor lessor, Membership membership, long requestTimeoutMillis,
+      long electionTimeoutMillis) {
+    this.store = store;
+    this.lessor = lessor;
+    this.membership = membership;
+    this.requestTimeoutMillis = requestTimeoutMillis;
+    this.electionTimeoutMillis = electionTimeoutMillis;
+    this.appliedIndex = store.consistentIndex();
+  }
+
+  @Override
+  public Future<?> start() {
+    EventBus bus = vertx.eventBus();
+    bus.<Commands.Write>localConsumer(Addresses.APPLY_WRITE, this::onWrite);
+    bus.<Commands.Read>localConsumer(Addresses.APPLY_READ, this::onRead);
+    bus.<Commands.KeepAlive>localConsumer(Addresses.APPLY_KEEPALIVE, this::onKeepAlive);
+    bus.<Commands.ExpiredLeases>localConsumer(Addresses.APPLY_EXPIRED_LEASES, this::onExpiredLeases);
+    bus.<Commands.History>localConsumer(Addresses.APPLY_HISTORY, this::onHistory);
+    bus.localConsumer(Addresses.APPLY_FROM_RAFT, this::onFromRaft);
+    return Future.succeededFuture();
+  }
+
+  // ---- writes ----
+
+  private void onWrite(Message<Commands.Write> message) {
+    if (pendingWrites.size() >= PENDING_WRITES_MAX) {
+      fail(message, Errors.TOO_MANY_REQUESTS);
+      return;
+    }
+    long requestId = nextRequestId++;
+    InternalRequest request = message.body().request().toBuilder()
+        .setMemberId(membership.localMemberId()).setRequestId(requestId).build();
+    long timerId = vertx.setTimer(requestTimeoutMillis, t -> {
+      PendingWrite expired = pendingWrites.remove(requestId);
+      if (expired != null) {
+        fail(expired.message, Errors.TIMEOUT);
+      }
+    });
+    pendingWrites.put(requestId, new PendingWrite(message, timerId));
+    vertx.eventBus().send(Addresses.RAFT, new Raft.Propose(requestId, request.toByteArray()));
+  }
+
+  private void onFromRaft(Message<Object> message) {
+    Object body = message.body();
+    if (body instanceof Raft.Committed committed) {
+      applyQueue.add(committed);
+      drainApplyQueue();
+    } else if (body instanceof Raft.ProposeFailed failed) {
+      PendingWrite pending = pendingWrites.remove(failed.requestId());
+      if (pending != null) {
+        vertx.cancelTimer(pending.timerId);
+        fail(pending.message, Errors.NO_LEADER);
+      }
+    } else if (body instanceof Raft.ReadIndexDone done) {
+      onReadIndexDone(done.context(), done.index());
+    } else if (body instanceof Raft.ReadIndexFailed failed) {
+      onReadIndexFailed(failed.context());
+    } else if (body instanceof Raft.State state) {
+      onRaftState(state);
+    }
+  }
+
+  private void onRaftState(Raft.State state) {
+    boolean wasLeader = leader;
+    term = state.term();
+    leaderId = state.leaderId();
+    commitIndex = state.commitIndex();
+    leader = state.leader();
+    if (leader && !wasLeader) {
+      lessor.promote(nowMillis(), electionTimeoutMillis);
+    } else if (!leader && wasLeader) {
+      lessor.demote();
+    }
+  }
+
+  private void drainApplyQueue() {
+    if (committing) {
+      return;
+    }
+    while (!applyQueue.isEmpty()) {
+      Raft.Committed batch = applyQueue.poll();
+      term = Math.max(term, batch.term());
+      for (Entry entry : batch.entries()) {
+        applyEntry(entry);
+      }
+    }
+    serveReadsWaitingForApply();
+    if (dirty) {
+      dirty = false;
+      committing = true;
+      store.setConsistentIndex(appliedIndex);
+      vertx.executeBlocking(() -> {
+        store.commit();
+        return null;
+      }, true).onComplete(ar -> {
+        committing = false;
+        if (ar.failed()) {
+          // A store that cannot commit cannot keep its promises: stop loudly.
+          log.error("MapDB commit failed; stopping the member", ar.cause());
+          Runtime.getRuntime().halt(70);
+        }
+        drainApplyQueue();
+      });
+    }
+  }
+
+  private void applyEntry(Entry entry) {
+    if (entry.index() <= appliedIndex) {
+      return; // already in the store (replayed from the WAL after a restart)
+    }
+    if (entry.index() != appliedIndex + 1) {
+      throw new IllegalStateException("apply gap: entry " + entry.index() + " after applied " + appliedIndex);
+    }
+    appliedIndex = entry.index();
+    dirty = true;
+    if (entry.type() != EntryType.NORMAL || entry.data() == null || entry.data().length == 0) {
+      return;
+    }
+    InternalRequest request;
+    try {
+      request = InternalRequest.parseFrom(entry.data());
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("corrupt raft entry at index " + entry.index(), e);
+    }
+    Object result;
+    try {
+      result = apply(request, entry);
+    } catch (EtcdException e) {
+      result = e;
+    }
+    if (request.getMemberId() == membership.localMemberId()) {
+      PendingWrite pending = pendingWrites.remove(request.getRequestId());
+      if (pending != null) {
+        vertx.cancelTimer(pending.timerId);
+        if (result instanceof EtcdException e) {
+          fail(pending.message, e);
+        } else {
+          pending.message.reply(result);
+        }
+      }
+    }
+  }
+
+  private Object apply(InternalRequest request, Entry entry) {
+    switch (request.getRequestCase()) {
+      case PUT -> {
+        checkLease(request.getPut());
+        WriteResult<io.vetcd.pb.PutResponse> w = store.put(request.getPut());
+        published(w);
+        return w.response().toBuilder().setHeader(header()).build();
+      }
+      case DELETE_RANGE -> {
+        WriteResult<io.vetcd.pb.DeleteRangeResponse> w = store.deleteRange(request.getDeleteRange());
+        published(w);
+        return w.response().toBuilder().setHeader(header()).build();
+      }
+      case TXN -> {
+        checkLeases(request.getTxn());
+        WriteResult<io.vetcd.pb.TxnResponse> w = store.txn(request.getTxn());
+        published(w);
+        return w.response().toBuilder().setHeader(header()).build();
+      }
+      case COMPACTION -> {
+        store.compact(request.getCompaction().getRevision());
+        vertx.eventBus().send(Addresses.WATCH, new Watches.Compacted(store.compactRevision()));
+        return CompactionResponse.newBuilder().setHeader(header()).build();
+      }
+      case LEASE_GRANT -> {
+        return grant(request.getLeaseGrant(), entry, request.getMemberId());
+      }
+      case LEASE_REVOKE -> {
+        long id = request.getLeaseRevoke().getID();
+        List<ByteString> keys = lessor.revoke(id);
+        store.leaseTable().remove(id);
+        if (!keys.isEmpty()) {
+          published(store.deleteKeys(keys));
+        }
+        return LeaseRevokeResponse.newBuilder().setHeader(header()).build();
+      }
+      case ALARM -> {
+        return AlarmResponse.newBuilder().setHeader(header()).build();
+      }
+      default -> throw new IllegalStateException("unknown request in raft entry " + entry.index());
+    }
+  }
+
+  private LeaseGrantResponse grant(LeaseGrantRequest request, Entry entry, long proposerId) {
+    long id = request.getID();
+    if (id == 0) {
+      // Chosen at apply time from the proposer and the entry's index, so every member picks the same id.
+      id = ((proposerId & 0x7fffL) << 48) | (entry.index() & 0xffff_ffff_ffffL);
+      while (id == 0 || lessor.exists(id)) {
+        id = (id + 1) & Long.MAX_VALUE;
+      }
+    }
+    Lessor.Lease lease = lessor.grant(id, request.getTTL(), nowMillis());
+    store.leaseTable().put(id, lease.ttlSeconds());
+    return LeaseGrantResponse.newBuilder().setHeader(header()).setID(id).setTTL(lease.ttlSeconds()).build();
+  }
+
+  private void checkLease(PutRequest put) {
+    if (put.getLease() != 0 && !put.getIgnoreLease() && !lessor.exists(put.getLease())) {
+      throw Errors.LEASE_NOT_FOUND;
+    }
+  }
+
+  private void checkLeases(TxnRequest txn) {
+    for (List<RequestOp> ops : List.of(txn.getSuccessList(), txn.getFailureList())) {
+      for (RequestOp op : ops) {
+        if (op.hasRequestPut()) {
+          checkLease(op.getRequestPut());
+        } else if (op.hasRequestTxn()) {
+          checkLeases(op.getRequestTxn());
+        }
+      }
+    }
+  }
+
+  /** Keeps the lease attachments in step with a write and hands its events to the watchers. */
+  private void published(WriteResult<?> w) {
+    if (w.events().isEmpty()) {
+      return;
+    }
+    for (Event event : w.events()) {
+      if (event.getType() == Event.EventType.PUT) {
+        lessor.attach(event.getKv().getKey(), event.getKv().getLease());
+      } else {
+        lessor.detach(event.getKv().getKey());
+      }
+    }
+    vertx.eventBus().send(Addresses.WATCH, new Watches.Revision(w.revision(), w.events(), store.compactRevision(), term));
+  }
+
+  // ---- reads ----
+
+  private void onRead(Message<Commands.Read> message) {
+    if (!message.body().linearizable()) {
+      serveRead(message);
+      return;
+    }
+    if (readsQueued.size() >= PENDING_READS_MAX) {
+      fail(message, Errors.TOO_MANY_REQUESTS);
+      return;
+    }
+    readsQueued.add(message);
+    requestReadIndexIfIdle();
+  }
+
+  /** One read index round serves every read queued while the previous round was in flight. */
+  private void requestReadIndexIfIdle() {
+    if (readContextInFlight != 0 || readsQueued.isEmpty()) {
+      return;
+    }
+    readContextInFlight = nextReadContext++;
+    readsInFlight = readsQueued;
+    readsQueued = new ArrayList<>();
+    long context = readContextInFlight;
+    vertx.eventBus().send(Addresses.RAFT, new Raft.ReadIndex(context));
+    vertx.setTimer(requestTimeoutMillis, t -> {
+      if (readContextInFlight == context) {
+        onReadIndexFailed(context);
+      }
+    });
+  }
+
+  private void onReadIndexDone(long context, long index) {
+    if (context != readContextInFlight) {
+      return;
+    }
+    readsWaitingForApply.add(new WaitingReads(index, readsInFlight));
+    readsInFlight = List.of();
+    readContextInFlight = 0;
+    serveReadsWaitingForApply();
+    requestReadIndexIfIdle();
+  }
+
+  private void onReadIndexFailed(long context) {
+    if (context != readContextInFlight) {
+      return;
+    }
+    for (Message<Commands.Read> read : readsInFlight) {
+      fail(read, leaderId == 0 ? Errors.NO_LEADER : Errors.TIMEOUT);
+    }
+    readsInFlight = List.of();
+    readContextInFlight = 0;
+    requestReadIndexIfIdle();
+  }
+
+  private void serveReadsWaitingForApply() {
+    while (!readsWaitingForApply.isEmpty() && readsWaitingForApply.peek().index <= appliedIndex) {
+      for (Message<Commands.Read> read : readsWaitingForApply.poll().reads) {
+        serveRead(read);
+      }
+    }
+  }
+
+  private void serveRead(Message<Commands.Read> message) {
+    try {
+      message.reply(read(message.body().request()));
+    } catch (EtcdException e) {
+      fail(message, e);
+    } catch (RuntimeException e) {
+      log.error("read failed", e);
+      fail(message, new EtcdException(GrpcCode.INTERNAL, String.valueOf(e.getMessage())));
+    }
+  }
+
+  private Object read(com.google.protobuf.Message request) {
+    if (request instanceof RangeRequest range) {
+      return store.range(range).setHeader(header()).build();
+    }
+    if (request instanceof LeaseTimeToLiveRequest ttl) {
+      LeaseTimeToLiveResponse.Builder response = LeaseTimeToLiveResponse.newBuilder().setHeader(header())
+          .setID(ttl.getID());
+      Lessor.Lease lease = lessor.get(ttl.getID());
+      if (lease == null) {
+        return response.setTTL(-1).build();
+      }
+      response.setTTL(lessor.remainingSeconds(ttl.getID(), nowMillis())).setGrantedTTL(lease.ttlSeconds());
+      if (ttl.getKeys()) {
+        response.addAllKeys(lease.keys());
+      }
+      return response.build();
+    }
+    if (request instanceof LeaseLeasesRequest) {
+      LeaseLeasesResponse.Builder response = LeaseLeasesResponse.newBuilder().setHeader(header());
+      lessor.all().stream().mapToLong(Lessor.Lease::id).sorted()
+          .forEach(id -> response.addLeases(LeaseStatus.newBuilder().setID(id)));
+      return response.build();
+    }
+    if (request instanceof MemberListRequest) {
+      return MemberListResponse.newBuilder().setHeader(header()).addAllMembers(membership.members()).build();
+    }
+    if (request instanceof StatusRequest) {
+      return StatusResponse.newBuilder().setHeader(header()).setVersion(VERSION).setDbSize(store.sizeBytes())
+          .setDbSizeInUse(store.sizeInUseBytes()).setLeader(leaderId).setRaftIndex(Math.max(commitIndex, appliedIndex))
+          .setRaftTerm(term).setRaftAppliedIndex(appliedIndex).build();
+    }
+    if (request instanceof HashKVRequest hashKv) {
+      int hash = store.hashKv(hashKv.getRevision());
+      return HashKVResponse.newBuilder().setHeader(header()).setHash(hash)
+          .setCompactRevision(store.compactRevision()).build();
+    }
+    if (request instanceof HashRequest) {
+      return HashResponse.newBuilder().setHeader(header()).setHash(store.hash()).build();
+    }
+    if (request instanceof io.vetcd.pb.DefragmentRequest) {
+      return io.vetcd.pb.DefragmentResponse.newBuilder().setHeader(header()).build();
+    }
+    if (request instanceof AlarmRequest) {
+      return AlarmResponse.newBuilder().setHeader(header()).build();
+    }
+    throw new EtcdException(GrpcCode.UNIMPLEMENTED, "unknown read " + request.getClass().getSimpleName());
+  }
+
+  // ---- leases ----
+
+  private void onKeepAlive(Message<Commands.KeepAlive> message) {
+    long id = message.body().leaseId();
+    LeaseKeepAliveResponse.Builder response = LeaseKeepAliveResponse.newBuilder().setID(id);
+    if (!leader) {
+      fail(message, leaderId == 0 ? Errors.NO_LEADER : Errors.NOT_LEADER);
+      return;
+    }
+    try {
+      response.setTTL(lessor.renew(id, nowMillis()));
+    } catch (EtcdException notFound) {
+      response.setTTL(0); // etcd answers a keep-alive of an unknown lease with TTL 0
+    }
+    message.reply(response.setHeader(header()).build());
+  }
+
+  private void onExpiredLeases(Message<Commands.ExpiredLeases> message) {
+    List<Long> expired = lessor.isPrimary()
+        ? lessor.expired(nowMillis(), message.body().max(), electionTimeoutMillis * 2)
+        : List.of();
+    message.reply(new Commands.ExpiredLeasesResult(expired));
+  }
+
+  // ---- history for watchers ----
+
+  private void onHistory(Message<Commands.History> message) {
+    Commands.History h = message.body();
+    long to = Math.min(h.toRevision(), store.currentRevision());
+    to = Math.min(to, h.fromRevision() + h.maxRevisions() - 1);
+    try {
+      List<Event> events = store.history(h.fromRevision(), to, h.maxRevisions());
+      message.reply(new Commands.HistoryResult(h.fromRevision(), to, events));
+    } catch (EtcdException e) {
+      fail(message, e);
+    }
+  }
+
+  // ---- helpers ----
+
+  private ResponseHeader header() {
+    return ResponseHeader.newBuilder().setClusterId(membership.clusterId()).setMemberId(membership.localMemberId())
+        .setRevision(store.currentRevision()).setRaftTerm(term).build();
+  }
+
+  private static long nowMillis() {
+    return System.nanoTime() / 1_000_000;
+  }
+
+  static void fail(Message<?> message, EtcdException e) {
+    message.fail(e.code().number, e.getMessage());
+  }
+}

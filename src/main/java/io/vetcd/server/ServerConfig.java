@@ -1,0 +1,285 @@
+package io.vetcd.server;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.yaml.snakeyaml.Yaml;
+
+/**
+ * A member's settings, read as etcd reads them: command-line flags (either {@code --flag value},
+ * {@code --flag=value} or a single dash), then {@code ETCD_*} environment variables for flags not
+ * given, then etcd's defaults. {@code --config-file} (YAML, etcd's keys) replaces flags and env.
+ */
+public final class ServerConfig {
+  /** Thrown for a bad command line; the message is what etcd prints. */
+  public static final class UsageException extends Exception {
+    public UsageException(String message) {
+      super(message);
+    }
+  }
+
+  private record Flag(String name, String defaultValue, String help) {}
+
+  private static final List<Flag> FLAGS = List.of(
+      new Flag("name", "default", "Human-readable name for this member."),
+      new Flag("data-dir", "${name}.vetcd", "Path to the data directory."),
+      new Flag("wal-dir", "", "Path to the dedicated wal directory."),
+      new Flag("listen-client-urls", "http://localhost:2379", "List of URLs to listen on for client traffic."),
+      new Flag("advertise-client-urls", "http://localhost:2379", "List of this member's client URLs to advertise to the public."),
+      new Flag("listen-peer-urls", "http://localhost:2380", "List of URLs to listen on for peer traffic."),
+      new Flag("initial-advertise-peer-urls", "http://localhost:2380", "List of this member's peer URLs to advertise to the rest of the cluster."),
+      new Flag("initial-cluster", "${name}=http://localhost:2380", "Initial cluster configuration for bootstrapping."),
+      new Flag("initial-cluster-state", "new", "Initial cluster state ('new' or 'existing')."),
+      new Flag("initial-cluster-token", "etcd-cluster", "Initial cluster token for the etcd cluster during bootstrap."),
+      new Flag("heartbeat-interval", "100", "Time (in milliseconds) of a heartbeat interval."),
+      new Flag("election-timeout", "1000", "Time (in milliseconds) for an election to timeout."),
+      new Flag("snapshot-count", "100000", "Number of committed transactions to trigger a snapshot to disk."),
+      new Flag("quota-backend-bytes", "0", "Raise alarms when backend size exceeds the given quota. 0 means use the default quota."),
+      new Flag("max-request-bytes", "1572864", "Maximum client request size in bytes the server will accept."),
+      new Flag("max-txn-ops", "128", "Maximum number of operations permitted in a transaction."),
+      new Flag("auto-compaction-mode", "periodic", "Interpret 'auto-compaction-retention' one of: periodic|revision."),
+      new Flag("auto-compaction-retention", "0", "Auto compaction retention for mvcc key value store. 0 means disable auto compaction."),
+      new Flag("log-level", "info", "Configures log level. Only supports debug, info, warn, error, panic, or fatal."),
+      new Flag("logger", "zap", "Specify 'zap' for structured logging or 'capnslog'."),
+      new Flag("log-outputs", "default", "Specify 'stdout' or 'stderr' to skip journald logging even when running under systemd."),
+      new Flag("enable-v2", "false", "Accept etcd V2 client requests (not supported by vetcd)."),
+      new Flag("config-file", "", "Path to the server configuration file (YAML)."));
+
+  private final Map<String, String> values;
+
+  private ServerConfig(Map<String, String> values) {
+    this.values = values;
+  }
+
+  public static ServerConfig parse(String[] args, Map<String, String> env) throws UsageException {
+    Map<String, String> given = new LinkedHashMap<>();
+    for (int i = 0; i < args.length; i++) {
+      String arg = args[i];
+      if (!arg.startsWith("-") || arg.equals("-") || arg.equals("--")) {
+        throw new UsageException("'" + arg + "' is not a valid flag");
+      }
+      String body = arg.startsWith("--") ? arg.substring(2) : arg.substring(1);
+      String name = body;
+      String value = null;
+      int eq = body.indexOf('=');
+      if (eq >= 0) {
+        name = body.substring(0, eq);
+        value = body.substring(eq + 1);
+      }
+      if (name.equals("h") || name.equals("help")) {
+        throw new UsageException("");
+      }
+      if (name.equals("version")) {
+        given.put("version", "true");
+        continue;
+      }
+      if (flag(name) == null) {
+        throw new UsageException("flag provided but not defined: -" + name);
+      }
+      if (value == null) {
+        if (i + 1 >= args.length) {
+          throw new UsageException("flag needs an argument: -" + name);
+        }
+        value = args[++i];
+      }
+      given.put(name, value);
+    }
+    Map<String, String> values = new LinkedHashMap<>();
+    String configFile = given.getOrDefault("config-file", env.getOrDefault("ETCD_CONFIG_FILE", ""));
+    if (!configFile.isEmpty()) {
+      values.putAll(readConfigFile(Path.of(configFile)));
+    } else {
+      for (Flag flag : FLAGS) {
+        String envName = "ETCD_" + flag.name.toUpperCase(Locale.ROOT).replace('-', '_');
+        if (given.containsKey(flag.name)) {
+          values.put(flag.name, given.get(flag.name));
+        } else if (env.containsKey(envName)) {
+          values.put(flag.name, env.get(envName));
+        }
+      }
+    }
+    if (given.containsKey("version")) {
+      values.put("version", "true");
+    }
+    for (Flag flag : FLAGS) {
+      values.putIfAbsent(flag.name, flag.defaultValue);
+    }
+    String name = values.get("name");
+    values.replaceAll((k, v) -> v.replace("${name}", name));
+    ServerConfig config = new ServerConfig(values);
+    config.validate();
+    return config;
+  }
+
+  private static Map<String, String> readConfigFile(Path file) throws UsageException {
+    Object loaded;
+    try {
+      loaded = new Yaml().load(Files.readString(file));
+    } catch (IOException | RuntimeException e) {
+      throw new UsageException("error verifying flags, cannot read config file " + file + ": " + e.getMessage());
+    }
+    Map<String, String> values = new LinkedHashMap<>();
+    if (loaded instanceof Map<?, ?> map) {
+      for (Map.Entry<?, ?> e : map.entrySet()) {
+        String key = String.valueOf(e.getKey());
+        if (flag(key) != null && e.getValue() != null) {
+          values.put(key, String.valueOf(e.getValue()));
+        }
+      }
+    }
+    return values;
+  }
+
+  private void validate() throws UsageException {
+    String state = get("initial-cluster-state");
+    if (!state.equals("new") && !state.equals("existing")) {
+      throw new UsageException("invalid value \"" + state + "\" for flag -initial-cluster-state");
+    }
+    for (String n : List.of("heartbeat-interval", "election-timeout", "snapshot-count", "quota-backend-bytes",
+        "max-request-bytes", "max-txn-ops")) {
+      try {
+        Long.parseLong(get(n));
+      } catch (NumberFormatException e) {
+        throw new UsageException("invalid value \"" + get(n) + "\" for flag -" + n + ": parse error");
+      }
+    }
+    if (5 * heartbeatIntervalMillis() > electionTimeoutMillis()) {
+      throw new UsageException("--election-timeout[" + electionTimeoutMillis()
+          + "ms] should be at least as 5 times as --heartbeat-interval[" + heartbeatIntervalMillis() + "ms]");
+    }
+    if (!initialCluster().containsKey(name())) {
+      throw new UsageException("couldn't find local name \"" + name() + "\" in the initial cluster configuration");
+    }
+    clientUrls();
+    initialAdvertisePeerUrls();
+  }
+
+  private static Flag flag(String name) {
+    return FLAGS.stream().filter(f -> f.name.equals(name)).findFirst().orElse(null);
+  }
+
+  public static void printUsage(PrintStream out) {
+    out.println("Usage:\n\n  vetcd [flags]\n    Start a vetcd member (etcd v3 compatible).\n\nMember and clustering flags:");
+    for (Flag flag : FLAGS) {
+      out.printf("  --%s '%s'%n        %s%n", flag.name, flag.defaultValue, flag.help);
+    }
+  }
+
+  public String get(String name) {
+    return values.get(name);
+  }
+
+  public boolean printVersionOnly() {
+    return values.containsKey("version");
+  }
+
+  public String name() {
+    return get("name");
+  }
+
+  public Path dataDir() {
+    return Path.of(get("data-dir"));
+  }
+
+  public Path walDir() {
+    String walDir = get("wal-dir");
+    return walDir.isEmpty() ? dataDir().resolve("member").resolve("wal") : Path.of(walDir);
+  }
+
+  public List<URI> clientUrls() throws UsageException {
+    return urls("listen-client-urls");
+  }
+
+  public List<String> advertiseClientUrls() {
+    return List.of(get("advertise-client-urls").split(","));
+  }
+
+  public List<URI> peerUrls() throws UsageException {
+    return urls("listen-peer-urls");
+  }
+
+  public List<String> initialAdvertisePeerUrls() throws UsageException {
+    List<String> result = new ArrayList<>();
+    for (URI uri : urls("initial-advertise-peer-urls")) {
+      result.add(uri.toString());
+    }
+    return result;
+  }
+
+  /** name → peer URLs, in the order given. */
+  public Map<String, List<String>> initialCluster() throws UsageException {
+    Map<String, List<String>> cluster = new LinkedHashMap<>();
+    for (String part : get("initial-cluster").split(",")) {
+      int eq = part.indexOf('=');
+      if (eq <= 0) {
+        throw new UsageException("error setting up initial cluster: " + part + " is not in name=url form");
+      }
+      cluster.computeIfAbsent(part.substring(0, eq).trim(), k -> new ArrayList<>()).add(part.substring(eq + 1).trim());
+    }
+    return cluster;
+  }
+
+  public boolean initialClusterStateNew() {
+    return get("initial-cluster-state").equals("new");
+  }
+
+  public String clusterToken() {
+    return get("initial-cluster-token");
+  }
+
+  public long heartbeatIntervalMillis() {
+    return Long.parseLong(get("heartbeat-interval"));
+  }
+
+  public long electionTimeoutMillis() {
+    return Long.parseLong(get("election-timeout"));
+  }
+
+  public long snapshotCount() {
+    return Long.parseLong(get("snapshot-count"));
+  }
+
+  public long maxRequestBytes() {
+    return Long.parseLong(get("max-request-bytes"));
+  }
+
+  public int maxTxnOps() {
+    return Integer.parseInt(get("max-txn-ops"));
+  }
+
+  public long quotaBackendBytes() {
+    long quota = Long.parseLong(get("quota-backend-bytes"));
+    return quota <= 0 ? 2L * 1024 * 1024 * 1024 : quota;
+  }
+
+  public String logLevel() {
+    return get("log-level");
+  }
+
+  private List<URI> urls(String flag) throws UsageException {
+    List<URI> result = new ArrayList<>();
+    for (String s : get(flag).split(",")) {
+      try {
+        URI uri = new URI(s.trim());
+        if (uri.getScheme() == null || !(uri.getScheme().equals("http") || uri.getScheme().equals("https")
+            || uri.getScheme().equals("unix") || uri.getScheme().equals("unixs")) || uri.getHost() == null) {
+          throw new UsageException("URL scheme must be http, https, unix, or unixs: " + s);
+        }
+        if (uri.getPort() <= 0) {
+          throw new UsageException("URL address does not have the form \"host:port\": " + s);
+        }
+        result.add(uri);
+      } catch (java.net.URISyntaxException e) {
+        throw new UsageException("invalid value \"" + s + "\" for flag -" + flag + ": " + e.getMessage());
+      }
+    }
+    return result;
+  }
+}

@@ -1,0 +1,137 @@
+package io.vetcd.server;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vetcd.bus.Addresses;
+import io.vetcd.bus.Commands;
+import io.vetcd.bus.Watches;
+import io.vetcd.pb.ResponseHeader;
+import io.vetcd.pb.WatchRequest;
+import io.vetcd.watch.Outgoing;
+import io.vetcd.watch.WatchHub;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Fans the events of each applied revision out to the watchers of every client stream, and catches
+ * up the watchers that are behind (new watchers with an old start revision, slow streams) from the
+ * store's history, a bounded batch of revisions at a time.
+ */
+public final class WatchVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(WatchVerticle.class);
+  private static final int HISTORY_BATCH_REVISIONS = 256;
+
+  private final WatchHub hub;
+  private final Membership membership;
+  private final Map<String, Long> streamIds = new HashMap<>();
+  private final Map<Long, String> streamKeys = new HashMap<>();
+  private long nextStreamId = 1;
+  private long raftTerm;
+  private boolean historyInFlight;
+
+  public WatchVerticle(long currentRevision, long compactRevision, Membership membership) {
+    this.hub = new WatchHub(currentRevision, compactRevision);
+    this.membership = membership;
+  }
+
+  @Override
+  public Future<?> start() {
+    vertx.eventBus().localConsumer(Addresses.WATCH, this::onMessage);
+    return Future.succeededFuture();
+  }
+
+  private void onMessage(Message<Object> message) {
+    Object body = message.body();
+    if (body instanceof Watches.Revision revision) {
+      raftTerm = Math.max(raftTerm, revision.raftTerm());
+      hub.setCompactRevision(revision.compactRevision());
+      send(hub.onRevision(revision.revision(), revision.events()));
+    } else if (body instanceof Watches.Compacted compacted) {
+      hub.setCompactRevision(compacted.compactRevision());
+      send(hub.cancelCompacted());
+    } else if (body instanceof Watches.Frame frame) {
+      onFrame(frame);
+    } else if (body instanceof Watches.StreamClosed closed) {
+      Long id = streamIds.remove(closed.streamKey());
+      if (id != null) {
+        streamKeys.remove(id);
+        hub.closeStream(id);
+      }
+    } else if (body instanceof Watches.StreamBlocked blocked) {
+      Long id = streamIds.get(blocked.streamKey());
+      if (id != null) {
+        hub.block(id);
+      }
+    } else if (body instanceof Watches.StreamDrained drained) {
+      Long id = streamIds.get(drained.streamKey());
+      if (id != null) {
+        hub.unblock(id);
+      }
+    }
+    catchUp();
+  }
+
+  private void onFrame(Watches.Frame frame) {
+    long streamId = streamIds.computeIfAbsent(frame.streamKey(), key -> {
+      long id = nextStreamId++;
+      streamKeys.put(id, key);
+      return id;
+    });
+    WatchRequest request = frame.request();
+    switch (request.getRequestUnionCase()) {
+      case CREATE_REQUEST -> send(hub.create(streamId, request.getCreateRequest()));
+      case CANCEL_REQUEST -> send(hub.cancel(streamId, request.getCancelRequest().getWatchId()));
+      case PROGRESS_REQUEST -> send(hub.progress(streamId));
+      default -> { }
+    }
+  }
+
+  private void catchUp() {
+    if (historyInFlight) {
+      return;
+    }
+    send(hub.cancelCompacted());
+    OptionalLong from = hub.catchUpFrom();
+    if (from.isEmpty()) {
+      return;
+    }
+    historyInFlight = true;
+    Commands.History request = new Commands.History(from.getAsLong(), hub.currentRevision(), HISTORY_BATCH_REVISIONS);
+    vertx.eventBus().<Commands.HistoryResult>request(Addresses.APPLY_HISTORY, request,
+        new DeliveryOptions().setSendTimeout(30_000)).onComplete(ar -> {
+          historyInFlight = false;
+          if (ar.succeeded()) {
+            Commands.HistoryResult result = ar.result().body();
+            send(hub.onHistory(result.fromRevision(), result.toRevision(), result.events()));
+          } else if (ar.cause() instanceof ReplyException e && e.failureCode() == 11) {
+            log.debug("history compacted while catching up watchers: {}", e.getMessage());
+          } else {
+            log.warn("catching up watchers failed: {}", ar.cause().toString());
+          }
+          if (ar.succeeded()) {
+            catchUp();
+          } else {
+            vertx.setTimer(100, t -> catchUp());
+          }
+        });
+  }
+
+  private void send(List<Outgoing> outgoing) {
+    for (Outgoing out : outgoing) {
+      String key = streamKeys.get(out.streamId());
+      if (key == null) {
+        continue;
+      }
+      ResponseHeader header = ResponseHeader.newBuilder().setClusterId(membership.clusterId())
+          .setMemberId(membership.localMemberId()).setRevision(out.headerRevision()).setRaftTerm(raftTerm).build();
+      vertx.eventBus().send(Addresses.watchStream(key), out.response().toBuilder().setHeader(header).build());
+    }
+  }
+}

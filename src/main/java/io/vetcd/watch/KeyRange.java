@@ -1,0 +1,18 @@
+package io.vetcd.watch;
+
+import com.google.protobuf.ByteString;
+
+/** A key or key range as etcd encodes it: empty end = one key, end "\0" = every key from start. */
+public record KeyRange(ByteString start, ByteString end) {
+  private static final ByteString ALL_FROM = ByteString.copyFrom(new byte[] {0});
+
+  public boolean contains(ByteString key) {
+    if (end.isEmpty()) {
+      return key.equals(start);
+    }
+    if (ByteString.unsignedLexicographicalComparator().compare(key, start) < 0) {
+      return false;
+    }
+    return end.equals(ALL_FROM) || ByteString.unsignedLexicographicalComparator().compare(key, end) < 0;
+  }
+}

@@ -1,0 +1,278 @@
+package io.vetcd.watch;
+
+import io.vetcd.pb.Event;
+import io.vetcd.pb.WatchCreateRequest;
+import io.vetcd.pb.WatchResponse;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+
+/**
+ * Every watcher of this member and where each one stands. Pure: the shell feeds it the events of
+ * each applied revision and the history it asked for, and sends the {@link Outgoing} responses.
+ *
+ * <p>A watcher is <em>synced</em> when its next revision is past the store's revision: it gets live
+ * events. Otherwise it is <em>unsynced</em> and is caught up from history, a bounded batch of
+ * revisions at a time. A stream whose client reads too slowly is <em>blocked</em>: nothing is queued
+ * for it; once it drains, its watchers are caught up from history. Memory stays bounded and no
+ * event is lost or repeated.
+ */
+public final class WatchHub {
+  public static final String DUPLICATE_ID = "mvcc: duplicate watch ID provided on the WatchStream";
+
+  private static final class Watcher {
+    final long streamId;
+    final long watchId;
+    final KeyRange range;
+    final boolean prevKv;
+    final boolean noPut;
+    final boolean noDelete;
+    long nextRevision;
+
+    Watcher(long streamId, long watchId, KeyRange range, boolean prevKv, boolean noPut, boolean noDelete, long next) {
+      this.streamId = streamId;
+      this.watchId = watchId;
+      this.range = range;
+      this.prevKv = prevKv;
+      this.noPut = noPut;
+      this.noDelete = noDelete;
+      this.nextRevision = next;
+    }
+  }
+
+  private static final class Stream {
+    final Map<Long, Watcher> watchers = new LinkedHashMap<>();
+    long nextWatchId;
+    boolean blocked;
+  }
+
+  private final Map<Long, Stream> streams = new HashMap<>();
+  private long currentRevision;
+  private long compactRevision;
+  private int watcherCount;
+
+  public WatchHub(long currentRevision, long compactRevision) {
+    this.currentRevision = currentRevision;
+    this.compactRevision = compactRevision;
+  }
+
+  public long currentRevision() {
+    return currentRevision;
+  }
+
+  public int watcherCount() {
+    return watcherCount;
+  }
+
+  public void setCompactRevision(long compactRevision) {
+    this.compactRevision = compactRevision;
+  }
+
+  public List<Outgoing> create(long streamId, WatchCreateRequest request) {
+    Stream stream = streams.computeIfAbsent(streamId, id -> new Stream());
+    long watchId = request.getWatchId();
+    if (watchId != 0 && stream.watchers.containsKey(watchId)) {
+      return List.of(new Outgoing(streamId, WatchResponse.newBuilder().setWatchId(-1).setCreated(true)
+          .setCanceled(true).setCancelReason(DUPLICATE_ID).build(), currentRevision));
+    }
+    if (watchId == 0) {
+      while (stream.watchers.containsKey(stream.nextWatchId)) {
+        stream.nextWatchId++;
+      }
+      watchId = stream.nextWatchId++;
+    }
+    boolean noPut = request.getFiltersList().contains(WatchCreateRequest.FilterType.NOPUT);
+    boolean noDelete = request.getFiltersList().contains(WatchCreateRequest.FilterType.NODELETE);
+    long start = request.getStartRevision() > 0 ? request.getStartRevision() : currentRevision + 1;
+    Watcher watcher = new Watcher(streamId, watchId, new KeyRange(request.getKey(), request.getRangeEnd()),
+        request.getPrevKv(), noPut, noDelete, start);
+    stream.watchers.put(watchId, watcher);
+    watcherCount++;
+    List<Outgoing> out = new ArrayList<>();
+    out.add(new Outgoing(streamId, WatchResponse.newBuilder().setWatchId(watchId).setCreated(true).build(),
+        currentRevision));
+    if (start < compactRevision) {
+      out.add(compacted(watcher));
+      remove(watcher);
+    }
+    return out;
+  }
+
+  public List<Outgoing> cancel(long streamId, long watchId) {
+    Stream stream = streams.get(streamId);
+    Watcher watcher = stream == null ? null : stream.watchers.get(watchId);
+    if (watcher == null) {
+      return List.of();
+    }
+    remove(watcher);
+    return List.of(new Outgoing(streamId,
+        WatchResponse.newBuilder().setWatchId(watchId).setCanceled(true).build(), currentRevision));
+  }
+
+  /** A progress request: answered with the current revision (watch id -1 as etcd 3.4). */
+  public List<Outgoing> progress(long streamId) {
+    return List.of(new Outgoing(streamId, WatchResponse.newBuilder().setWatchId(-1).build(), currentRevision));
+  }
+
+  public void closeStream(long streamId) {
+    Stream stream = streams.remove(streamId);
+    if (stream != null) {
+      watcherCount -= stream.watchers.size();
+    }
+  }
+
+  /** The client of this stream reads too slowly: stop sending; catch it up from history later. */
+  public void block(long streamId) {
+    Stream stream = streams.get(streamId);
+    if (stream != null) {
+      stream.blocked = true;
+    }
+  }
+
+  public void unblock(long streamId) {
+    Stream stream = streams.get(streamId);
+    if (stream != null) {
+      stream.blocked = false;
+    }
+  }
+
+  /** The events of a newly applied revision (possibly none, for a write that changed nothing visible). */
+  public List<Outgoing> onRevision(long revision, List<Event> events) {
+    if (revision <= currentRevision) {
+      throw new IllegalStateException("revision went backwards: " + revision + " after " + currentRevision);
+    }
+    boolean contiguous = revision == currentRevision + 1;
+    currentRevision = revision;
+    List<Outgoing> out = new ArrayList<>();
+    for (Stream stream : streams.values()) {
+      if (stream.blocked) {
+        continue;
+      }
+      for (Watcher watcher : stream.watchers.values()) {
+        if (watcher.nextRevision == revision && contiguous) {
+          WatchResponse response = matching(watcher, events, revision);
+          watcher.nextRevision = revision + 1;
+          if (response != null) {
+            out.add(new Outgoing(watcher.streamId, response, revision));
+          }
+        } else if (watcher.nextRevision < revision && !contiguous) {
+          // leave it unsynced: history catches it up
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Where history must start to catch up the unsynced watchers, if any are waiting. */
+  public OptionalLong catchUpFrom() {
+    long min = Long.MAX_VALUE;
+    for (Stream stream : streams.values()) {
+      if (stream.blocked) {
+        continue;
+      }
+      for (Watcher watcher : stream.watchers.values()) {
+        if (watcher.nextRevision <= currentRevision) {
+          min = Math.min(min, watcher.nextRevision);
+        }
+      }
+    }
+    return min == Long.MAX_VALUE ? OptionalLong.empty() : OptionalLong.of(min);
+  }
+
+  /** Watchers that need revisions older than the compaction are canceled with compact_revision set. */
+  public List<Outgoing> cancelCompacted() {
+    List<Outgoing> out = new ArrayList<>();
+    for (Stream stream : streams.values()) {
+      for (Iterator<Watcher> it = stream.watchers.values().iterator(); it.hasNext(); ) {
+        Watcher watcher = it.next();
+        if (!stream.blocked && watcher.nextRevision < compactRevision && watcher.nextRevision <= currentRevision) {
+          out.add(compacted(watcher));
+          it.remove();
+          watcherCount--;
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * History for revisions [from, to] (every event of those revisions, in order, prev_kv filled).
+   * Unsynced watchers at or after {@code from} get what they miss up to {@code to}.
+   */
+  public List<Outgoing> onHistory(long from, long to, List<Event> events) {
+    List<Outgoing> out = new ArrayList<>();
+    for (Stream stream : streams.values()) {
+      if (stream.blocked) {
+        continue;
+      }
+      for (Watcher watcher : stream.watchers.values()) {
+        if (watcher.nextRevision < from || watcher.nextRevision > to) {
+          continue;
+        }
+        WatchResponse.Builder response = null;
+        for (Event event : events) {
+          long rev = event.getKv().getModRevision();
+          if (rev < watcher.nextRevision || rev > to) {
+            continue;
+          }
+          Event filtered = filter(watcher, event);
+          if (filtered != null) {
+            if (response == null) {
+              response = WatchResponse.newBuilder().setWatchId(watcher.watchId);
+            }
+            response.addEvents(filtered);
+          }
+        }
+        watcher.nextRevision = to + 1;
+        if (response != null) {
+          out.add(new Outgoing(watcher.streamId, response.build(), Math.min(to, currentRevision)));
+        }
+      }
+    }
+    return out;
+  }
+
+  private WatchResponse matching(Watcher watcher, List<Event> events, long revision) {
+    WatchResponse.Builder response = null;
+    for (Event event : events) {
+      Event filtered = filter(watcher, event);
+      if (filtered != null) {
+        if (response == null) {
+          response = WatchResponse.newBuilder().setWatchId(watcher.watchId);
+        }
+        response.addEvents(filtered);
+      }
+    }
+    return response == null ? null : response.build();
+  }
+
+  private static Event filter(Watcher watcher, Event event) {
+    if (!watcher.range.contains(event.getKv().getKey())) {
+      return null;
+    }
+    boolean put = event.getType() == Event.EventType.PUT;
+    if ((put && watcher.noPut) || (!put && watcher.noDelete)) {
+      return null;
+    }
+    if (!watcher.prevKv && event.hasPrevKv()) {
+      return event.toBuilder().clearPrevKv().build();
+    }
+    return event;
+  }
+
+  private Outgoing compacted(Watcher watcher) {
+    return new Outgoing(watcher.streamId, WatchResponse.newBuilder().setWatchId(watcher.watchId)
+        .setCanceled(true).setCompactRevision(compactRevision).build(), currentRevision);
+  }
+
+  private void remove(Watcher watcher) {
+    Stream stream = streams.get(watcher.streamId);
+    if (stream != null && stream.watchers.remove(watcher.watchId) != null) {
+      watcherCount--;
+    }
+  }
+}
