@@ -101,6 +101,7 @@ public final class Vetcd implements AutoCloseable {
     for (Map.Entry<Long, Long> lease : store.leaseTable().entrySet()) {
       lessor.grant(lease.getKey(), lease.getValue(), now);
     }
+    store.setLeaseChecker(lessor::exists);
     store.forEachLeasedKey((key, leaseId) -> {
       if (lessor.exists(leaseId)) {
         lessor.attach(key, leaseId);
@@ -137,6 +138,7 @@ public final class Vetcd implements AutoCloseable {
     }
     registerProtoCodecs(vertx);
 
+    List<URI> clientUrls = config.clientUrls();
     Vetcd vetcd = new Vetcd(vertx, store, wal);
     Future<?> deployed = vertx.deployVerticle(new ApplyVerticle(store, lessor, membership, REQUEST_TIMEOUT_MILLIS,
             config.electionTimeoutMillis()))
@@ -144,17 +146,17 @@ public final class Vetcd implements AutoCloseable {
         .compose(id -> vertx.deployVerticle(new RaftVerticle(node, wal, config.heartbeatIntervalMillis(),
             membership.voterIds().size() == 1)))
         .compose(id -> vertx.deployVerticle(new LeaseVerticle()))
-        .compose(id -> listenClients(vertx, config));
+        .compose(id -> listenClients(vertx, config, clientUrls));
     deployed.await(30, TimeUnit.SECONDS);
     log.info("ready to serve client requests on {}", config.get("listen-client-urls"));
     return vetcd;
   }
 
-  private static Future<?> listenClients(Vertx vertx, ServerConfig config) throws ServerConfig.UsageException {
+  private static Future<?> listenClients(Vertx vertx, ServerConfig config, List<URI> clientUrls) {
     GrpcFrontend grpc = new GrpcFrontend(vertx, config.maxRequestBytes(), config.maxTxnOps(), REQUEST_TIMEOUT_MILLIS);
     HttpFrontend http = new HttpFrontend(vertx, ApplyVerticle.VERSION);
     List<Future<HttpServer>> servers = new ArrayList<>();
-    for (URI url : config.clientUrls()) {
+    for (URI url : clientUrls) {
       HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(true)
           .setHost(url.getHost()).setPort(url.getPort()));
       server.requestHandler(request -> {

@@ -239,7 +239,6 @@ public final class ApplyVerticle extends VerticleBase {
   private Object apply(InternalRequest request, Entry entry) {
     switch (request.getRequestCase()) {
       case PUT -> {
-        checkLease(request.getPut());
         WriteResult<io.vetcd.pb.PutResponse> w = store.put(request.getPut());
         published(w);
         return w.response().toBuilder().setHeader(header()).build();
@@ -250,7 +249,6 @@ public final class ApplyVerticle extends VerticleBase {
         return w.response().toBuilder().setHeader(header()).build();
       }
       case TXN -> {
-        checkLeases(request.getTxn());
         WriteResult<io.vetcd.pb.TxnResponse> w = store.txn(request.getTxn());
         published(w);
         return w.response().toBuilder().setHeader(header()).build();
@@ -291,24 +289,6 @@ public final class ApplyVerticle extends VerticleBase {
     Lessor.Lease lease = lessor.grant(id, request.getTTL(), nowMillis());
     store.leaseTable().put(id, lease.ttlSeconds());
     return LeaseGrantResponse.newBuilder().setHeader(header()).setID(id).setTTL(lease.ttlSeconds()).build();
-  }
-
-  private void checkLease(PutRequest put) {
-    if (put.getLease() != 0 && !put.getIgnoreLease() && !lessor.exists(put.getLease())) {
-      throw Errors.LEASE_NOT_FOUND;
-    }
-  }
-
-  private void checkLeases(TxnRequest txn) {
-    for (List<RequestOp> ops : List.of(txn.getSuccessList(), txn.getFailureList())) {
-      for (RequestOp op : ops) {
-        if (op.hasRequestPut()) {
-          checkLease(op.getRequestPut());
-        } else if (op.hasRequestTxn()) {
-          checkLeases(op.getRequestTxn());
-        }
-      }
-    }
   }
 
   /** Keeps the lease attachments in step with a write and hands its events to the watchers. */

@@ -153,14 +153,13 @@ public final class WatchHub {
         continue;
       }
       for (Watcher watcher : stream.watchers.values()) {
+        // Watchers behind (unsynced) or ahead (future start) are left alone; history catches them up.
         if (watcher.nextRevision == revision && contiguous) {
           WatchResponse response = matching(watcher, events, revision);
           watcher.nextRevision = revision + 1;
           if (response != null) {
             out.add(new Outgoing(watcher.streamId, response, revision));
           }
-        } else if (watcher.nextRevision < revision && !contiguous) {
-          // leave it unsynced: history catches it up
         }
       }
     }

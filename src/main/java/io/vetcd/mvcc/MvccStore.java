@@ -1,0 +1,832 @@
+package io.vetcd.mvcc;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.vetcd.errors.Errors;
+import io.vetcd.pb.Compare;
+import io.vetcd.pb.DeleteRangeRequest;
+import io.vetcd.pb.DeleteRangeResponse;
+import io.vetcd.pb.Event;
+import io.vetcd.pb.KeyValue;
+import io.vetcd.pb.PutRequest;
+import io.vetcd.pb.PutResponse;
+import io.vetcd.pb.RangeRequest;
+import io.vetcd.pb.RangeResponse;
+import io.vetcd.pb.RequestOp;
+import io.vetcd.pb.ResponseHeader;
+import io.vetcd.pb.ResponseOp;
+import io.vetcd.pb.TxnRequest;
+import io.vetcd.pb.TxnResponse;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.LongPredicate;
+import java.util.zip.CRC32C;
+import org.mapdb.BTreeMap;
+import org.mapdb.DB;
+import org.mapdb.DBMaker;
+import org.mapdb.Serializer;
+
+/**
+ * The multi-version key-value store: every write request gets one main revision, each change in it a
+ * sub revision. All versions live in a persistent revision tree (MapDB); an in-memory index maps each
+ * key to its revisions. Behaves like etcd 3.4's mvcc store and applier.
+ *
+ * <p>Single writer: writes must not overlap each other or {@link #commit()}. All methods except
+ * {@link #commit()} are synchronized, so reads may run on another thread than writes and concurrently
+ * with a commit.
+ */
+public final class MvccStore implements Closeable {
+  static final Comparator<ByteString> KEY_ORDER = ByteString.unsignedLexicographicalComparator();
+  private static final String META_CURRENT_REV = "currentRevision";
+  private static final String META_COMPACT_REV = "compactRevision";
+  private static final String META_CONSISTENT_INDEX = "consistentIndex";
+  private static final byte[] KEY_BUCKET = "key".getBytes(StandardCharsets.US_ASCII);
+
+  private final DB db;
+  private final Path file;
+  private final BTreeMap<byte[], byte[]> tree;
+  private final BTreeMap<String, Long> meta;
+  /** Lease id → granted TTL in seconds; in the same MapDB commits as the data it guards. */
+  private final BTreeMap<Long, Long> leases;
+  private final TreeMap<ByteString, KeyIndex> index = new TreeMap<>(KEY_ORDER);
+  private volatile long currentRev = 1;
+  private volatile long compactRev = -1;
+  private volatile long consistentIndex;
+  private long bytesInUse;
+  private volatile LongPredicate leaseExists;
+  private boolean closed;
+
+  private MvccStore(DB db, Path file) {
+    this.db = db;
+    this.file = file;
+    this.tree = db.treeMap("kv", Serializer.BYTE_ARRAY, Serializer.BYTE_ARRAY)
+        .valuesOutsideNodesEnable().createOrOpen();
+    this.meta = db.treeMap("meta", Serializer.STRING, Serializer.LONG).createOrOpen();
+    this.leases = db.treeMap("lease", Serializer.LONG, Serializer.LONG).createOrOpen();
+    restore();
+  }
+
+  /** Opens (or creates) a crash-safe file store; nothing is durable before {@link #commit()}. */
+  public static MvccStore open(Path dbFile) {
+    try {
+      Path parent = dbFile.toAbsolutePath().getParent();
+      if (parent != null) {
+        Files.createDirectories(parent);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    DB db = DBMaker.fileDB(dbFile.toFile()).transactionEnable().fileChannelEnable().make();
+    return new MvccStore(db, dbFile);
+  }
+
+  public static MvccStore inMemory() {
+    return new MvccStore(DBMaker.memoryDB().make(), null);
+  }
+
+  /**
+   * Optional lease existence check: when set, a put naming a lease the predicate rejects fails with
+   * LEASE_NOT_FOUND, at the same point of the request checks as etcd does.
+   */
+  public void setLeaseChecker(LongPredicate exists) {
+    this.leaseExists = exists;
+  }
+
+  private void restore() {
+    long maxMain = 0;
+    long bytes = 0;
+    for (Map.Entry<byte[], byte[]> e : tree.entrySet()) {
+      byte[] k = e.getKey();
+      Revision rev = Revision.fromBytes(k);
+      KeyValue kv = parse(e.getValue());
+      bytes += k.length + e.getValue().length;
+      maxMain = Math.max(maxMain, rev.main());
+      KeyIndex ki = index.get(kv.getKey());
+      if (Revision.isTombstone(k)) {
+        if (ki != null && ki.isLive()) {
+          ki.tombstone(rev);
+        }
+        continue;
+      }
+      if (ki == null) {
+        ki = new KeyIndex(kv.getKey());
+        ki.restore(new Revision(kv.getCreateRevision(), 0), rev, kv.getVersion());
+        index.put(kv.getKey(), ki);
+      } else {
+        ki.put(rev);
+      }
+      ki.latest = kv;
+    }
+    bytesInUse = bytes;
+    currentRev = Math.max(1, Math.max(maxMain, meta.getOrDefault(META_CURRENT_REV, 1L)));
+    compactRev = meta.getOrDefault(META_COMPACT_REV, -1L);
+    consistentIndex = meta.getOrDefault(META_CONSISTENT_INDEX, 0L);
+  }
+
+  private static KeyValue parse(byte[] v) {
+    try {
+      return KeyValue.parseFrom(v);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("corrupt revision tree value", e);
+    }
+  }
+
+  // ---------------------------------------------------------------- state
+
+  public long currentRevision() {
+    return currentRev;
+  }
+
+  /** The revision of the last compaction; -1 when the store was never compacted (as etcd). */
+  public long compactRevision() {
+    return compactRev;
+  }
+
+  public long consistentIndex() {
+    return consistentIndex;
+  }
+
+  /** Recorded with the data at the next {@link #commit()}. */
+  public synchronized void setConsistentIndex(long index) {
+    consistentIndex = index;
+  }
+
+  /** Makes every change so far durable, atomically (data, revision and consistent index together). */
+  public void commit() {
+    meta.put(META_CURRENT_REV, currentRev);
+    meta.put(META_CONSISTENT_INDEX, consistentIndex);
+    db.commit();
+  }
+
+  public long sizeBytes() {
+    if (file == null) {
+      return 0;
+    }
+    try {
+      return Files.size(file);
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  public synchronized long sizeInUseBytes() {
+    return bytesInUse;
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (file != null) {
+      commit();
+    }
+    db.close();
+  }
+
+  /** The persisted lease table (id → TTL seconds), written by the apply layer, committed with the data. */
+  public java.util.Map<Long, Long> leaseTable() {
+    return leases;
+  }
+
+  /** Every live key attached to a lease, with its lease: rebuilds lease attachments at start. */
+  public synchronized void forEachLeasedKey(java.util.function.BiConsumer<ByteString, Long> action) {
+    for (java.util.Map.Entry<ByteString, KeyIndex> e : index.entrySet()) {
+      KeyValue kv = kvAt(e.getKey(), currentRev);
+      if (kv != null && kv.getLease() != 0) {
+        action.accept(e.getKey(), kv.getLease());
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /** Latest live version of a key. */
+  public synchronized Optional<KeyValue> get(ByteString key) {
+    return Optional.ofNullable(kvAt(key, currentRev));
+  }
+
+  /** The key's value at rev, or null; rev must not be below the compaction revision. */
+  private KeyValue kvAt(ByteString key, long rev) {
+    KeyIndex ki = index.get(key);
+    if (ki == null) {
+      return null;
+    }
+    KeyIndex.State s = ki.get(rev);
+    return s == null ? null : readKv(new Hit(ki, s.modified()));
+  }
+
+  /** A key and the revision of the version a read sees. */
+  private record Hit(KeyIndex ki, Revision rev) {}
+
+  private KeyValue readKv(Hit hit) {
+    KeyValue cached = hit.ki().cachedAt(hit.rev());
+    if (cached != null) {
+      return cached;
+    }
+    Revision rev = hit.rev();
+    byte[] v = tree.get(rev.toBytes(false));
+    if (v == null) {
+      throw new IllegalStateException("revision " + rev + " is in the index but not in the tree");
+    }
+    return parse(v);
+  }
+
+  /** Keys of [key, end) (end null: the single key; end empty: every key >= key). */
+  private Collection<KeyIndex> keysIn(ByteString key, ByteString end) {
+    if (end == null) {
+      KeyIndex ki = index.get(key);
+      return ki == null ? List.of() : List.of(ki);
+    }
+    if (end.isEmpty()) {
+      return index.tailMap(key, true).values();
+    }
+    if (KEY_ORDER.compare(key, end) >= 0) {
+      return List.of();
+    }
+    return index.subMap(key, true, end, false).values();
+  }
+
+  /** etcd's range end conventions: empty = single key, "\0" = every key from key on. */
+  private static ByteString rangeEnd(ByteString rangeEnd) {
+    if (rangeEnd.isEmpty()) {
+      return null;
+    }
+    if (rangeEnd.size() == 1 && rangeEnd.byteAt(0) == 0) {
+      return ByteString.EMPTY;
+    }
+    return rangeEnd;
+  }
+
+  private List<Hit> revisionsIn(ByteString key, ByteString end, long atRev) {
+    List<Hit> out = new ArrayList<>();
+    for (KeyIndex ki : keysIn(key, end)) {
+      KeyIndex.State s = ki.get(atRev);
+      if (s != null) {
+        out.add(new Hit(ki, s.modified()));
+      }
+    }
+    return out;
+  }
+
+  private List<ByteString> liveKeysIn(ByteString key, ByteString end, long atRev) {
+    List<ByteString> out = new ArrayList<>();
+    for (KeyIndex ki : keysIn(key, end)) {
+      if (ki.get(atRev) != null) {
+        out.add(ki.key);
+      }
+    }
+    return out;
+  }
+
+  public synchronized RangeResponse.Builder range(RangeRequest r) {
+    return doRange(r, currentRev);
+  }
+
+  private RangeResponse.Builder doRange(RangeRequest r, long viewRev) {
+    long rev = r.getRevision();
+    if (rev > viewRev) {
+      throw Errors.FUTURE_REV;
+    }
+    if (rev <= 0) {
+      rev = viewRev;
+    }
+    if (rev < compactRev) {
+      throw Errors.COMPACTED;
+    }
+    boolean fetchAll = r.getSortOrder() != RangeRequest.SortOrder.NONE
+        || r.getMinModRevision() != 0 || r.getMaxModRevision() != 0
+        || r.getMinCreateRevision() != 0 || r.getMaxCreateRevision() != 0;
+    long limit = fetchAll ? 0 : r.getLimit();
+    if (limit > 0) {
+      limit++;
+    }
+    List<Hit> revs = revisionsIn(r.getKey(), rangeEnd(r.getRangeEnd()), rev);
+    RangeResponse.Builder resp = RangeResponse.newBuilder().setCount(revs.size());
+    if (r.getCountOnly() || revs.isEmpty()) {
+      return resp;
+    }
+    int n = (limit <= 0 || limit > revs.size()) ? revs.size() : (int) limit;
+    List<KeyValue> kvs = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      kvs.add(readKv(revs.get(i)));
+    }
+    if (r.getMaxModRevision() != 0) {
+      kvs.removeIf(kv -> kv.getModRevision() > r.getMaxModRevision());
+    }
+    if (r.getMinModRevision() != 0) {
+      kvs.removeIf(kv -> kv.getModRevision() < r.getMinModRevision());
+    }
+    if (r.getMaxCreateRevision() != 0) {
+      kvs.removeIf(kv -> kv.getCreateRevision() > r.getMaxCreateRevision());
+    }
+    if (r.getMinCreateRevision() != 0) {
+      kvs.removeIf(kv -> kv.getCreateRevision() < r.getMinCreateRevision());
+    }
+    RangeRequest.SortOrder order = r.getSortOrder();
+    if (r.getSortTarget() != RangeRequest.SortTarget.KEY && order == RangeRequest.SortOrder.NONE) {
+      order = RangeRequest.SortOrder.ASCEND;
+    }
+    if (order == RangeRequest.SortOrder.ASCEND || order == RangeRequest.SortOrder.DESCEND) {
+      Comparator<KeyValue> c = switch (r.getSortTarget()) {
+        case VERSION -> Comparator.comparingLong(KeyValue::getVersion);
+        case CREATE -> Comparator.comparingLong(KeyValue::getCreateRevision);
+        case MOD -> Comparator.comparingLong(KeyValue::getModRevision);
+        case VALUE -> Comparator.comparing(KeyValue::getValue, KEY_ORDER);
+        default -> Comparator.comparing(KeyValue::getKey, KEY_ORDER);
+      };
+      // stable, like Go's insertion sort for small result sets: ties stay in key order
+      kvs.sort(order == RangeRequest.SortOrder.DESCEND ? c.reversed() : c);
+    }
+    if (r.getLimit() > 0 && kvs.size() > r.getLimit()) {
+      kvs = kvs.subList(0, (int) r.getLimit());
+      resp.setMore(true);
+    }
+    for (KeyValue kv : kvs) {
+      resp.addKvs(r.getKeysOnly() ? kv.toBuilder().clearValue().build() : kv);
+    }
+    return resp;
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /** One write request in progress: changes share main revision beginRev + 1. */
+  private final class WriteTxn {
+    final long beginRev;
+    final List<KeyValue> changes = new ArrayList<>();
+    final List<Boolean> tombstones = new ArrayList<>();
+    /** Each touched key's value before this write (for the events' prev_kv). */
+    final Map<ByteString, Optional<KeyValue>> before = new java.util.HashMap<>();
+
+    WriteTxn() {
+      this.beginRev = currentRev;
+    }
+
+    /** The revision reads inside this write see. */
+    long viewRev() {
+      return changes.isEmpty() ? beginRev : beginRev + 1;
+    }
+
+    long put(ByteString key, ByteString value, long lease) {
+      long rev = beginRev + 1;
+      Revision idx = new Revision(rev, changes.size());
+      KeyIndex ki = index.get(key);
+      long created = rev;
+      long ver = 0;
+      if (ki != null) {
+        KeyIndex.State s = ki.get(rev);
+        if (s != null) {
+          created = s.created().main();
+          ver = s.version();
+        }
+      }
+      before.computeIfAbsent(key, k -> Optional.ofNullable(kvAt(k, beginRev)));
+      KeyValue kv = KeyValue.newBuilder().setKey(key).setValue(value).setCreateRevision(created)
+          .setModRevision(rev).setVersion(ver + 1).setLease(lease).build();
+      byte[] k = idx.toBytes(false);
+      byte[] v = kv.toByteArray();
+      treePut(k, v);
+      if (ki == null) {
+        ki = new KeyIndex(key);
+        index.put(key, ki);
+      }
+      ki.put(idx);
+      ki.latest = kv;
+      changes.add(kv);
+      tombstones.add(false);
+      return rev;
+    }
+
+    void delete(ByteString key) {
+      Revision idx = new Revision(beginRev + 1, changes.size());
+      KeyIndex ki = index.get(key);
+      if (ki == null || !ki.isLive()) {
+        throw new IllegalStateException("delete of a key that is not live: " + key.toStringUtf8());
+      }
+      before.computeIfAbsent(key, k -> Optional.ofNullable(kvAt(k, beginRev)));
+      KeyValue kv = KeyValue.newBuilder().setKey(key).build();
+      treePut(idx.toBytes(true), kv.toByteArray());
+      ki.tombstone(idx);
+      changes.add(kv);
+      tombstones.add(true);
+    }
+
+    long deleteRange(ByteString key, ByteString end) {
+      List<ByteString> keys = liveKeysIn(key, end, viewRev());
+      for (ByteString k : keys) {
+        delete(k);
+      }
+      return keys.size();
+    }
+
+    /** Publishes the new revision (if anything changed) and builds the events. */
+    <R> WriteResult<R> end(R response) {
+      if (changes.isEmpty()) {
+        return new WriteResult<>(response, currentRev, List.of());
+      }
+      long rev = beginRev + 1;
+      if (currentRev != beginRev) {
+        throw new IllegalStateException("store revision moved during a write");
+      }
+      currentRev = rev;
+      List<Event> events = new ArrayList<>(changes.size());
+      for (int i = 0; i < changes.size(); i++) {
+        KeyValue kv = changes.get(i);
+        Event.Builder e = Event.newBuilder();
+        if (tombstones.get(i)) {
+          e.setType(Event.EventType.DELETE).setKv(kv.toBuilder().setModRevision(rev));
+        } else {
+          e.setType(Event.EventType.PUT).setKv(kv);
+        }
+        before.get(kv.getKey()).ifPresent(e::setPrevKv);
+        events.add(e.build());
+      }
+      return new WriteResult<>(response, rev, Collections.unmodifiableList(events));
+    }
+  }
+
+  private void treePut(byte[] k, byte[] v) {
+    byte[] old = tree.put(k, v);
+    if (old != null) {
+      throw new IllegalStateException("revision " + Revision.fromBytes(k) + " written twice");
+    }
+    bytesInUse += k.length + v.length;
+  }
+
+  private void checkLease(long lease) {
+    LongPredicate exists = leaseExists;
+    if (lease != 0 && exists != null && !exists.test(lease)) {
+      throw Errors.LEASE_NOT_FOUND;
+    }
+  }
+
+  public synchronized WriteResult<PutResponse> put(PutRequest p) {
+    checkLease(p.getLease());
+    WriteTxn tx = new WriteTxn();
+    PutResponse.Builder resp = doPut(tx, p);
+    return tx.end(resp.build());
+  }
+
+  private PutResponse.Builder doPut(WriteTxn tx, PutRequest p) {
+    PutResponse.Builder resp = PutResponse.newBuilder();
+    ByteString value = p.getValue();
+    long lease = p.getLease();
+    KeyValue prev = null;
+    if (p.getIgnoreValue() || p.getIgnoreLease() || p.getPrevKv()) {
+      prev = kvAt(p.getKey(), tx.viewRev());
+    }
+    if ((p.getIgnoreValue() || p.getIgnoreLease()) && prev == null) {
+      throw Errors.KEY_NOT_FOUND;
+    }
+    if (p.getIgnoreValue()) {
+      value = prev.getValue();
+    }
+    if (p.getIgnoreLease()) {
+      lease = prev.getLease();
+    }
+    if (p.getPrevKv() && prev != null) {
+      resp.setPrevKv(prev);
+    }
+    long rev = tx.put(p.getKey(), value, lease);
+    resp.setHeader(ResponseHeader.newBuilder().setRevision(rev));
+    return resp;
+  }
+
+  public synchronized WriteResult<DeleteRangeResponse> deleteRange(DeleteRangeRequest d) {
+    WriteTxn tx = new WriteTxn();
+    DeleteRangeResponse.Builder resp = doDelete(tx, d);
+    return tx.end(resp.build());
+  }
+
+  private DeleteRangeResponse.Builder doDelete(WriteTxn tx, DeleteRangeRequest d) {
+    DeleteRangeResponse.Builder resp = DeleteRangeResponse.newBuilder();
+    ByteString end = rangeEnd(d.getRangeEnd());
+    if (d.getPrevKv()) {
+      for (Hit hit : revisionsIn(d.getKey(), end, tx.viewRev())) {
+        resp.addPrevKvs(readKv(hit));
+      }
+    }
+    resp.setDeleted(tx.deleteRange(d.getKey(), end));
+    resp.setHeader(ResponseHeader.newBuilder().setRevision(tx.viewRev()));
+    return resp;
+  }
+
+  /** Deletes the given keys in one revision, in key order (lease revocation); gone keys are skipped. */
+  public synchronized WriteResult<Void> deleteKeys(Collection<ByteString> keys) {
+    TreeSet<ByteString> sorted = new TreeSet<>(KEY_ORDER);
+    sorted.addAll(keys);
+    WriteTxn tx = new WriteTxn();
+    for (ByteString k : sorted) {
+      tx.deleteRange(k, null);
+    }
+    return tx.end(null);
+  }
+
+  // ---------------------------------------------------------------- txn
+
+  /** The branch each (nested) txn takes, decided before any write, as etcd does. */
+  private record TxnPath(boolean succeeded, List<TxnPath> nested) {}
+
+  private TxnPath comparePath(TxnRequest t, long viewRev) {
+    boolean ok = true;
+    for (Compare c : t.getCompareList()) {
+      if (!applyCompare(c, viewRev)) {
+        ok = false;
+        break;
+      }
+    }
+    List<TxnPath> nested = new ArrayList<>();
+    for (RequestOp op : ok ? t.getSuccessList() : t.getFailureList()) {
+      if (op.hasRequestTxn()) {
+        nested.add(comparePath(op.getRequestTxn(), viewRev));
+      }
+    }
+    return new TxnPath(ok, nested);
+  }
+
+  private boolean applyCompare(Compare c, long viewRev) {
+    List<Hit> revs = revisionsIn(c.getKey(), rangeEnd(c.getRangeEnd()), viewRev);
+    if (revs.isEmpty()) {
+      if (c.getTarget() == Compare.CompareTarget.VALUE) {
+        return false; // a missing key has no value to compare
+      }
+      return compareKv(c, KeyValue.getDefaultInstance());
+    }
+    for (Hit hit : revs) {
+      if (!compareKv(c, readKv(hit))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean compareKv(Compare c, KeyValue kv) {
+    int result;
+    switch (c.getTarget()) {
+      case VALUE -> {
+        ByteString v = c.getTargetUnionCase() == Compare.TargetUnionCase.VALUE ? c.getValue() : ByteString.EMPTY;
+        result = KEY_ORDER.compare(kv.getValue(), v);
+      }
+      case CREATE -> result = Long.compare(kv.getCreateRevision(),
+          c.getTargetUnionCase() == Compare.TargetUnionCase.CREATE_REVISION ? c.getCreateRevision() : 0);
+      case MOD -> result = Long.compare(kv.getModRevision(),
+          c.getTargetUnionCase() == Compare.TargetUnionCase.MOD_REVISION ? c.getModRevision() : 0);
+      case VERSION -> result = Long.compare(kv.getVersion(),
+          c.getTargetUnionCase() == Compare.TargetUnionCase.VERSION ? c.getVersion() : 0);
+      case LEASE -> result = Long.compare(kv.getLease(),
+          c.getTargetUnionCase() == Compare.TargetUnionCase.LEASE ? c.getLease() : 0);
+      default -> result = 0;
+    }
+    return switch (c.getResult()) {
+      case EQUAL -> result == 0;
+      case NOT_EQUAL -> result != 0;
+      case GREATER -> result > 0;
+      case LESS -> result < 0;
+      default -> true;
+    };
+  }
+
+  private static boolean isReadOnly(TxnRequest t) {
+    for (RequestOp op : t.getSuccessList()) {
+      if (!op.hasRequestRange()) {
+        return false;
+      }
+    }
+    for (RequestOp op : t.getFailureList()) {
+      if (!op.hasRequestRange()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private interface OpCheck {
+    void check(RequestOp op);
+  }
+
+  private static void checkPath(TxnRequest t, TxnPath path, OpCheck f) {
+    int nested = 0;
+    for (RequestOp op : path.succeeded() ? t.getSuccessList() : t.getFailureList()) {
+      if (op.hasRequestTxn()) {
+        checkPath(op.getRequestTxn(), path.nested().get(nested++), f);
+      } else {
+        f.check(op);
+      }
+    }
+  }
+
+  public synchronized WriteResult<TxnResponse> txn(TxnRequest t) {
+    long viewRev = currentRev;
+    TxnPath path = comparePath(t, viewRev);
+    if (!isReadOnly(t)) {
+      // deletes earlier in the txn: an ignore_value/ignore_lease put of a key they removed would fail
+      // half way through the writes (etcd panics there); it is rejected up front instead
+      List<ByteString[]> deleted = new ArrayList<>();
+      checkPath(t, path, op -> {
+        if (op.hasRequestDeleteRange()) {
+          DeleteRangeRequest d = op.getRequestDeleteRange();
+          deleted.add(new ByteString[] {d.getKey(), rangeEnd(d.getRangeEnd())});
+          return;
+        }
+        if (!op.hasRequestPut()) {
+          return;
+        }
+        PutRequest p = op.getRequestPut();
+        if ((p.getIgnoreValue() || p.getIgnoreLease())
+            && (kvAt(p.getKey(), viewRev) == null || inAny(deleted, p.getKey()))) {
+          throw Errors.KEY_NOT_FOUND;
+        }
+        checkLease(p.getLease());
+      });
+    }
+    checkPath(t, path, op -> {
+      if (!op.hasRequestRange()) {
+        return;
+      }
+      long rev = op.getRequestRange().getRevision();
+      if (rev == 0) {
+        return;
+      }
+      if (rev > viewRev) {
+        throw Errors.FUTURE_REV;
+      }
+      if (rev < compactRev) {
+        throw Errors.COMPACTED;
+      }
+    });
+    WriteTxn tx = new WriteTxn();
+    TxnResponse.Builder resp = applyTxn(tx, t, path);
+    return tx.end(resp.build());
+  }
+
+  private static boolean inAny(List<ByteString[]> spans, ByteString key) {
+    for (ByteString[] span : spans) {
+      ByteString end = span[1];
+      boolean in = end == null ? span[0].equals(key)
+          : KEY_ORDER.compare(span[0], key) <= 0 && (end.isEmpty() || KEY_ORDER.compare(key, end) < 0);
+      if (in) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private TxnResponse.Builder applyTxn(WriteTxn tx, TxnRequest t, TxnPath path) {
+    TxnResponse.Builder resp = TxnResponse.newBuilder().setSucceeded(path.succeeded());
+    int nested = 0;
+    for (RequestOp op : path.succeeded() ? t.getSuccessList() : t.getFailureList()) {
+      switch (op.getRequestCase()) {
+        case REQUEST_RANGE -> {
+          long view = tx.viewRev();
+          RangeResponse.Builder r = doRange(op.getRequestRange(), view);
+          r.setHeader(ResponseHeader.newBuilder().setRevision(view));
+          resp.addResponses(ResponseOp.newBuilder().setResponseRange(r));
+        }
+        case REQUEST_PUT -> resp.addResponses(ResponseOp.newBuilder().setResponsePut(doPut(tx, op.getRequestPut())));
+        case REQUEST_DELETE_RANGE ->
+            resp.addResponses(ResponseOp.newBuilder().setResponseDeleteRange(doDelete(tx, op.getRequestDeleteRange())));
+        case REQUEST_TXN -> {
+          TxnResponse.Builder inner = applyTxn(tx, op.getRequestTxn(), path.nested().get(nested++));
+          inner.setHeader(ResponseHeader.getDefaultInstance());
+          resp.addResponses(ResponseOp.newBuilder().setResponseTxn(inner));
+        }
+        default -> resp.addResponses(ResponseOp.getDefaultInstance());
+      }
+    }
+    return resp;
+  }
+
+  // ---------------------------------------------------------------- compaction, history, hashes
+
+  public synchronized void compact(long revision) {
+    if (revision <= compactRev) {
+      throw Errors.COMPACTED;
+    }
+    if (revision > currentRev) {
+      throw Errors.FUTURE_REV;
+    }
+    Set<Revision> keep = new HashSet<>();
+    var it = index.values().iterator();
+    while (it.hasNext()) {
+      KeyIndex ki = it.next();
+      ki.compact(revision, keep);
+      if (ki.isEmpty()) {
+        it.remove();
+      }
+    }
+    List<byte[]> doomed = new ArrayList<>();
+    for (Map.Entry<byte[], byte[]> e : tree.headMap(Revision.floorKey(revision + 1)).entrySet()) {
+      if (!keep.contains(Revision.fromBytes(e.getKey()))) {
+        doomed.add(e.getKey());
+      }
+    }
+    for (byte[] k : doomed) {
+      byte[] v = tree.remove(k);
+      if (v != null) {
+        bytesInUse -= k.length + v.length;
+      }
+    }
+    compactRev = revision;
+    meta.put(META_COMPACT_REV, revision);
+  }
+
+  /**
+   * The events of revisions [fromRevision, min(toRevision, fromRevision + maxRevisions - 1)] in order,
+   * each with prev_kv when the key was live at the previous revision and that revision is not compacted.
+   * COMPACTED when fromRevision is below the compaction revision (a watch may start at it, as in etcd).
+   */
+  public synchronized List<Event> history(long fromRevision, long toRevision, int maxRevisions) {
+    if (fromRevision < compactRev) {
+      throw Errors.COMPACTED;
+    }
+    long from = Math.max(fromRevision, 1);
+    long to = Math.min(toRevision, currentRev);
+    if (maxRevisions > 0 && to - from + 1 > maxRevisions) {
+      to = from + maxRevisions - 1;
+    }
+    if (to < from) {
+      return List.of();
+    }
+    List<Event> out = new ArrayList<>();
+    NavigableMap<byte[], byte[]> span = tree.subMap(Revision.floorKey(from), true, Revision.floorKey(to + 1), false);
+    for (Map.Entry<byte[], byte[]> e : span.entrySet()) {
+      Revision rev = Revision.fromBytes(e.getKey());
+      KeyValue kv = parse(e.getValue());
+      Event.Builder ev = Event.newBuilder();
+      if (Revision.isTombstone(e.getKey())) {
+        ev.setType(Event.EventType.DELETE).setKv(kv.toBuilder().setModRevision(rev.main()));
+      } else {
+        ev.setType(Event.EventType.PUT).setKv(kv);
+      }
+      if (rev.main() - 1 >= compactRev) {
+        KeyValue prev = kvAt(kv.getKey(), rev.main() - 1);
+        if (prev != null) {
+          ev.setPrevKv(prev);
+        }
+      }
+      out.add(ev.build());
+    }
+    return out;
+  }
+
+  /** etcd's HashKV: CRC32C over the revision tree up to revision (0 = current), skipping compacted entries. */
+  public synchronized int hashKv(long revision) {
+    if (revision > 0 && revision <= compactRev) {
+      throw Errors.COMPACTED;
+    }
+    if (revision > 0 && revision > currentRev) {
+      throw Errors.FUTURE_REV;
+    }
+    long rev = revision == 0 ? currentRev : revision;
+    Set<Revision> keep = new HashSet<>();
+    for (KeyIndex ki : index.values()) {
+      ki.keep(rev, keep);
+    }
+    CRC32C h = new CRC32C();
+    h.update(KEY_BUCKET);
+    for (Map.Entry<byte[], byte[]> e : tree.headMap(Revision.floorKey(rev + 1)).entrySet()) {
+      Revision r = Revision.fromBytes(e.getKey());
+      if (r.main() <= compactRev && !keep.isEmpty() && !keep.contains(r)) {
+        continue;
+      }
+      h.update(e.getKey());
+      h.update(e.getValue());
+    }
+    return (int) h.getValue();
+  }
+
+  /** Hash of the whole store: every revision tree entry plus the compaction revision. */
+  public synchronized int hash() {
+    CRC32C h = new CRC32C();
+    h.update(KEY_BUCKET);
+    for (Map.Entry<byte[], byte[]> e : tree.entrySet()) {
+      h.update(e.getKey());
+      h.update(e.getValue());
+    }
+    byte[] c = new byte[8];
+    long cr = compactRev;
+    for (int i = 7; i >= 0; i--) {
+      c[i] = (byte) cr;
+      cr >>= 8;
+    }
+    h.update(c);
+    return (int) h.getValue();
+  }
+}

@@ -1,0 +1,187 @@
+package io.vetcd.it;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.kv.GetResponse;
+import io.etcd.jetcd.kv.PutResponse;
+import io.etcd.jetcd.kv.TxnResponse;
+import io.etcd.jetcd.lease.LeaseGrantResponse;
+import io.etcd.jetcd.lease.LeaseTimeToLiveResponse;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.DeleteOption;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.LeaseOption;
+import io.etcd.jetcd.options.PutOption;
+import io.etcd.jetcd.options.WatchOption;
+import io.etcd.jetcd.watch.WatchEvent;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** jetcd 0.8.6 against one in-process member: what a Java etcd user does every day. */
+class JetcdIT {
+  static InProcessMember member;
+  static Client client;
+
+  @BeforeAll
+  static void start() throws Exception {
+    member = new InProcessMember();
+    client = Client.builder().endpoints(member.endpoint()).build();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    client.close();
+    member.close();
+  }
+
+  static ByteSequence b(String s) {
+    return ByteSequence.from(s, UTF_8);
+  }
+
+  static String s(ByteSequence b) {
+    return b.toString(UTF_8);
+  }
+
+  @Test
+  void put_then_get_returns_value_with_revisions_and_version() throws Exception {
+    PutResponse first = client.getKVClient().put(b("jetcd/a"), b("1")).get(10, TimeUnit.SECONDS);
+    client.getKVClient().put(b("jetcd/a"), b("2")).get(10, TimeUnit.SECONDS);
+    GetResponse get = client.getKVClient().get(b("jetcd/a")).get(10, TimeUnit.SECONDS);
+    KeyValue kv = get.getKvs().get(0);
+    assertEquals("2", s(kv.getValue()));
+    assertEquals(2, kv.getVersion());
+    assertEquals(first.getHeader().getRevision(), kv.getCreateRevision());
+    assertEquals(first.getHeader().getRevision() + 1, kv.getModRevision());
+    assertEquals(kv.getModRevision(), get.getHeader().getRevision());
+
+    GetResponse old = client.getKVClient().get(b("jetcd/a"),
+        GetOption.builder().withRevision(first.getHeader().getRevision()).build()).get(10, TimeUnit.SECONDS);
+    assertEquals("1", s(old.getKvs().get(0).getValue()));
+  }
+
+  @Test
+  void prefix_get_delete_with_prev_kv() throws Exception {
+    for (String k : List.of("p/x", "p/y", "p/z")) {
+      client.getKVClient().put(b(k), b(k)).get(10, TimeUnit.SECONDS);
+    }
+    GetResponse get = client.getKVClient().get(b("p/"), GetOption.builder().isPrefix(true).withLimit(2).build())
+        .get(10, TimeUnit.SECONDS);
+    assertEquals(2, get.getKvs().size());
+    assertTrue(get.isMore());
+    assertEquals(3, get.getCount());
+    var deleted = client.getKVClient().delete(b("p/"), DeleteOption.builder().isPrefix(true).withPrevKV(true).build())
+        .get(10, TimeUnit.SECONDS);
+    assertEquals(3, deleted.getDeleted());
+    assertEquals(3, deleted.getPrevKvs().size());
+    assertEquals(0, client.getKVClient().get(b("p/"), GetOption.builder().isPrefix(true).build())
+        .get(10, TimeUnit.SECONDS).getCount());
+  }
+
+  @Test
+  void txn_compare_and_swap() throws Exception {
+    client.getKVClient().put(b("txn/k"), b("v1")).get(10, TimeUnit.SECONDS);
+    TxnResponse swapped = client.getKVClient().txn().If(new Cmp(b("txn/k"), Cmp.Op.EQUAL, CmpTarget.value(b("v1"))))
+        .Then(Op.put(b("txn/k"), b("v2"), PutOption.DEFAULT)).Else(Op.get(b("txn/k"), GetOption.DEFAULT))
+        .commit().get(10, TimeUnit.SECONDS);
+    assertTrue(swapped.isSucceeded());
+    TxnResponse failed = client.getKVClient().txn().If(new Cmp(b("txn/k"), Cmp.Op.EQUAL, CmpTarget.value(b("v1"))))
+        .Then(Op.put(b("txn/k"), b("v3"), PutOption.DEFAULT)).Else(Op.get(b("txn/k"), GetOption.DEFAULT))
+        .commit().get(10, TimeUnit.SECONDS);
+    assertFalse(failed.isSucceeded());
+    assertEquals("v2", s(failed.getGetResponses().get(0).getKvs().get(0).getValue()));
+  }
+
+  @Test
+  void compacted_revision_read_fails_with_etcd_error() throws Exception {
+    PutResponse put = client.getKVClient().put(b("c/k"), b("1")).get(10, TimeUnit.SECONDS);
+    client.getKVClient().put(b("c/k"), b("2")).get(10, TimeUnit.SECONDS);
+    PutResponse last = client.getKVClient().put(b("c/k"), b("3")).get(10, TimeUnit.SECONDS);
+    client.getKVClient().compact(last.getHeader().getRevision() - 1).get(10, TimeUnit.SECONDS);
+    ExecutionException e = assertThrows(ExecutionException.class, () -> client.getKVClient()
+        .get(b("c/k"), GetOption.builder().withRevision(put.getHeader().getRevision()).build()).get(10, TimeUnit.SECONDS));
+    assertTrue(e.getCause().getMessage().contains("required revision has been compacted"), e.getCause().getMessage());
+  }
+
+  @Test
+  void lease_grant_attach_timetolive_revoke_deletes_keys() throws Exception {
+    LeaseGrantResponse grant = client.getLeaseClient().grant(60).get(10, TimeUnit.SECONDS);
+    assertEquals(60, grant.getTTL());
+    client.getKVClient().put(b("lease/k"), b("v"), PutOption.builder().withLeaseId(grant.getID()).build())
+        .get(10, TimeUnit.SECONDS);
+    LeaseTimeToLiveResponse ttl = client.getLeaseClient().timeToLive(grant.getID(), LeaseOption.builder().withAttachedKeys().build())
+        .get(10, TimeUnit.SECONDS);
+    assertEquals(60, ttl.getGrantedTTL());
+    assertTrue(ttl.getTTL() > 0 && ttl.getTTL() <= 60);
+    assertEquals(List.of("lease/k"), ttl.getKeys().stream().map(JetcdIT::s).toList());
+    client.getLeaseClient().revoke(grant.getID()).get(10, TimeUnit.SECONDS);
+    assertEquals(0, client.getKVClient().get(b("lease/k")).get(10, TimeUnit.SECONDS).getCount());
+    assertEquals(-1, client.getLeaseClient().timeToLive(grant.getID(), LeaseOption.DEFAULT).get(10, TimeUnit.SECONDS).getTTL());
+  }
+
+  @Test
+  void put_with_missing_lease_is_rejected() {
+    ExecutionException e = assertThrows(ExecutionException.class, () -> client.getKVClient()
+        .put(b("nolease"), b("v"), PutOption.builder().withLeaseId(0x1234567).build()).get(10, TimeUnit.SECONDS));
+    assertTrue(e.getCause().getMessage().contains("requested lease not found"), e.getCause().getMessage());
+  }
+
+  @Test
+  void lease_expiry_deletes_key_and_watch_sees_put_and_delete() throws Exception {
+    BlockingQueue<WatchEvent> events = new LinkedBlockingQueue<>();
+    try (var watcher = client.getWatchClient().watch(b("expiring"), r -> events.addAll(r.getEvents()))) {
+      LeaseGrantResponse grant = client.getLeaseClient().grant(2).get(10, TimeUnit.SECONDS);
+      client.getKVClient().put(b("expiring"), b("soon"), PutOption.builder().withLeaseId(grant.getID()).build())
+          .get(10, TimeUnit.SECONDS);
+      WatchEvent put = events.poll(10, TimeUnit.SECONDS);
+      assertNotNull(put);
+      assertEquals(WatchEvent.EventType.PUT, put.getEventType());
+      WatchEvent delete = events.poll(30, TimeUnit.SECONDS);
+      assertNotNull(delete, "the lease expiry must delete the key");
+      assertEquals(WatchEvent.EventType.DELETE, delete.getEventType());
+      assertEquals("expiring", s(delete.getKeyValue().getKey()));
+    }
+  }
+
+  @Test
+  void watch_replays_history_from_start_revision_with_prev_kv() throws Exception {
+    PutResponse first = client.getKVClient().put(b("hist/k"), b("1")).get(10, TimeUnit.SECONDS);
+    client.getKVClient().put(b("hist/k"), b("2")).get(10, TimeUnit.SECONDS);
+    client.getKVClient().delete(b("hist/k")).get(10, TimeUnit.SECONDS);
+    BlockingQueue<WatchEvent> events = new LinkedBlockingQueue<>();
+    try (var watcher = client.getWatchClient().watch(b("hist/"),
+        WatchOption.builder().isPrefix(true).withRevision(first.getHeader().getRevision()).withPrevKV(true).build(),
+        r -> events.addAll(r.getEvents()))) {
+      WatchEvent e1 = events.poll(10, TimeUnit.SECONDS);
+      WatchEvent e2 = events.poll(10, TimeUnit.SECONDS);
+      WatchEvent e3 = events.poll(10, TimeUnit.SECONDS);
+      assertNotNull(e3);
+      assertEquals("1", s(e1.getKeyValue().getValue()));
+      assertEquals("2", s(e2.getKeyValue().getValue()));
+      assertEquals("1", s(e2.getPrevKV().getValue()));
+      assertEquals(WatchEvent.EventType.DELETE, e3.getEventType());
+      assertEquals("2", s(e3.getPrevKV().getValue()));
+    }
+  }
+
+  @Test
+  void status_and_member_list_describe_the_member() throws Exception {
+    var members = client.getClusterClient().listMember().get(10, TimeUnit.SECONDS).getMembers();
+    assertEquals(1, members.size());
+    assertEquals("it", members.get(0).getName());
+    var status = client.getMaintenanceClient().statusMember(member.endpoint()).get(10, TimeUnit.SECONDS);
+    assertEquals(members.get(0).getId(), status.getLeader());
+    assertTrue(status.getRaftIndex() > 0);
+  }
+}

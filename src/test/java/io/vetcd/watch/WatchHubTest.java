@@ -1,0 +1,80 @@
+package io.vetcd.watch;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.google.protobuf.ByteString;
+import io.vetcd.pb.Event;
+import io.vetcd.pb.KeyValue;
+import io.vetcd.pb.WatchCreateRequest;
+import java.util.List;
+import java.util.OptionalLong;
+import org.junit.jupiter.api.Test;
+
+class WatchHubTest {
+  static ByteString k(String s) {
+    return ByteString.copyFromUtf8(s);
+  }
+
+  static Event put(String key, long rev) {
+    return Event.newBuilder().setType(Event.EventType.PUT)
+        .setKv(KeyValue.newBuilder().setKey(k(key)).setModRevision(rev).setValue(k("v" + rev))).build();
+  }
+
+  @Test
+  void created_watcher_gets_live_events_of_its_key_only() {
+    WatchHub hub = new WatchHub(5, 0);
+    List<Outgoing> created = hub.create(1, WatchCreateRequest.newBuilder().setKey(k("a")).build());
+    assertTrue(created.get(0).response().getCreated());
+    assertEquals(0, created.get(0).response().getWatchId());
+    assertEquals(List.of(), hub.onRevision(6, List.of(put("b", 6))));
+    List<Outgoing> out = hub.onRevision(7, List.of(put("a", 7)));
+    assertEquals(1, out.size());
+    assertEquals(7, out.get(0).response().getEvents(0).getKv().getModRevision());
+  }
+
+  @Test
+  void watcher_from_old_revision_is_caught_up_from_history_then_synced() {
+    WatchHub hub = new WatchHub(10, 0);
+    hub.create(1, WatchCreateRequest.newBuilder().setKey(k("a")).setRangeEnd(k("b")).setStartRevision(8).build());
+    assertEquals(OptionalLong.of(8), hub.catchUpFrom());
+    List<Outgoing> out = hub.onHistory(8, 10, List.of(put("a1", 8), put("zz", 9), put("a2", 10)));
+    assertEquals(2, out.get(0).response().getEventsCount());
+    assertEquals(OptionalLong.empty(), hub.catchUpFrom());
+    assertEquals(1, hub.onRevision(11, List.of(put("a3", 11))).size());
+  }
+
+  @Test
+  void blocked_stream_receives_nothing_and_catches_up_after_drain() {
+    WatchHub hub = new WatchHub(1, 0);
+    hub.create(1, WatchCreateRequest.newBuilder().setKey(k("a")).build());
+    hub.block(1);
+    assertEquals(List.of(), hub.onRevision(2, List.of(put("a", 2))));
+    assertEquals(OptionalLong.empty(), hub.catchUpFrom(), "a blocked stream is not caught up yet");
+    hub.unblock(1);
+    assertEquals(OptionalLong.of(2), hub.catchUpFrom());
+    assertEquals(1, hub.onHistory(2, 2, List.of(put("a", 2))).size());
+    assertEquals(1, hub.onRevision(3, List.of(put("a", 3))).size());
+  }
+
+  @Test
+  void watch_from_compacted_revision_is_canceled_with_compact_revision() {
+    WatchHub hub = new WatchHub(20, 15);
+    List<Outgoing> out = hub.create(1, WatchCreateRequest.newBuilder().setKey(k("a")).setStartRevision(3).build());
+    assertTrue(out.get(0).response().getCreated());
+    assertTrue(out.get(1).response().getCanceled());
+    assertEquals(15, out.get(1).response().getCompactRevision());
+    assertEquals(0, hub.watcherCount());
+  }
+
+  @Test
+  void duplicate_client_watch_id_is_refused_and_filters_apply() {
+    WatchHub hub = new WatchHub(1, 0);
+    hub.create(1, WatchCreateRequest.newBuilder().setKey(k("a")).setWatchId(5)
+        .addFilters(WatchCreateRequest.FilterType.NOPUT).build());
+    List<Outgoing> dup = hub.create(1, WatchCreateRequest.newBuilder().setKey(k("a")).setWatchId(5).build());
+    assertTrue(dup.get(0).response().getCanceled());
+    assertEquals(List.of(), hub.onRevision(2, List.of(put("a", 2))), "NOPUT filters puts");
+    assertEquals(1, hub.cancel(1, 5).size());
+    assertEquals(0, hub.watcherCount());
+  }
+}
