@@ -113,6 +113,7 @@ public final class GrpcFrontend {
         }
       };
       // The stream is open once the consumer is registered, so no response can be lost.
+      request.pause();
       consumer.completion().onComplete(ar -> {
         request.handler(frame -> vertx.eventBus().send(Addresses.WATCH, new Watches.Frame(streamKey, frame)));
         request.endHandler(v -> {
@@ -123,7 +124,6 @@ public final class GrpcFrontend {
         response.exceptionHandler(e -> close.run());
         request.resume();
       });
-      request.pause();
     });
   }
 

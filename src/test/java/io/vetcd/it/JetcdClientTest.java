@@ -30,7 +30,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** jetcd 0.8.6 against one in-process member: what a Java etcd user does every day. */
-class JetcdIT {
+class JetcdClientTest {
   static InProcessMember member;
   static Client client;
 
@@ -124,7 +124,7 @@ class JetcdIT {
         .get(10, TimeUnit.SECONDS);
     assertEquals(60, ttl.getGrantedTTL());
     assertTrue(ttl.getTTL() > 0 && ttl.getTTL() <= 60);
-    assertEquals(List.of("lease/k"), ttl.getKeys().stream().map(JetcdIT::s).toList());
+    assertEquals(List.of("lease/k"), ttl.getKeys().stream().map(JetcdClientTest::s).toList());
     client.getLeaseClient().revoke(grant.getID()).get(10, TimeUnit.SECONDS);
     assertEquals(0, client.getKVClient().get(b("lease/k")).get(10, TimeUnit.SECONDS).getCount());
     assertEquals(-1, client.getLeaseClient().timeToLive(grant.getID(), LeaseOption.DEFAULT).get(10, TimeUnit.SECONDS).getTTL());
