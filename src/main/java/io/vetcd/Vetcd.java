@@ -142,7 +142,8 @@ public final class Vetcd implements AutoCloseable {
     Vetcd vetcd = new Vetcd(vertx, store, wal);
     Future<?> deployed = vertx.deployVerticle(new ApplyVerticle(store, lessor, membership, REQUEST_TIMEOUT_MILLIS,
             config.electionTimeoutMillis()))
-        .compose(id -> vertx.deployVerticle(new WatchVerticle(store.currentRevision(), store.compactRevision(), membership)))
+        .compose(id -> vertx.deployVerticle(new WatchVerticle(store.currentRevision(), store.compactRevision(), membership,
+            config.maxRequestBytes())))
         .compose(id -> vertx.deployVerticle(new RaftVerticle(node, wal, config.heartbeatIntervalMillis(),
             membership.voterIds().size() == 1)))
         .compose(id -> vertx.deployVerticle(new LeaseVerticle()))
