@@ -93,4 +93,34 @@ class LockElectionTest {
         () -> client.getElectionClient().leader(b("elect")).get(10, TimeUnit.SECONDS));
     assertInstanceOf(io.etcd.jetcd.election.NoLeaderException.class, noLeader.getCause());
   }
+
+  @Test
+  void observe_follows_proclamations_and_new_leaders() throws Exception {
+    long lease1 = client.getLeaseClient().grant(30).get(10, TimeUnit.SECONDS).getID();
+    long lease2 = client.getLeaseClient().grant(30).get(10, TimeUnit.SECONDS).getID();
+    java.util.concurrent.BlockingQueue<String> seen = new java.util.concurrent.LinkedBlockingQueue<>();
+    client.getElectionClient().observe(b("observed"), new io.etcd.jetcd.Election.Listener() {
+      @Override
+      public void onNext(LeaderResponse response) {
+        seen.add(response.getKv().getValue().toString(UTF_8));
+      }
+
+      @Override
+      public void onError(Throwable throwable) {
+        seen.add("error: " + throwable);
+      }
+
+      @Override
+      public void onCompleted() {
+      }
+    });
+    CampaignResponse first = client.getElectionClient().campaign(b("observed"), lease1, b("one")).get(10, TimeUnit.SECONDS);
+    assertEquals("one", seen.poll(10, TimeUnit.SECONDS));
+    client.getElectionClient().proclaim(first.getLeader(), b("one-b")).get(10, TimeUnit.SECONDS);
+    assertEquals("one-b", seen.poll(10, TimeUnit.SECONDS));
+    CompletableFuture<CampaignResponse> second = client.getElectionClient().campaign(b("observed"), lease2, b("two"));
+    client.getElectionClient().resign(first.getLeader()).get(10, TimeUnit.SECONDS);
+    second.get(10, TimeUnit.SECONDS);
+    assertEquals("two", seen.poll(10, TimeUnit.SECONDS));
+  }
 }
