@@ -141,7 +141,7 @@ public final class Vetcd implements AutoCloseable {
     List<URI> clientUrls = config.clientUrls();
     Vetcd vetcd = new Vetcd(vertx, store, wal);
     Future<?> deployed = vertx.deployVerticle(new ApplyVerticle(store, lessor, membership, REQUEST_TIMEOUT_MILLIS,
-            config.electionTimeoutMillis()))
+            config.electionTimeoutMillis(), config.quotaBackendBytes()))
         .compose(id -> vertx.deployVerticle(new WatchVerticle(store.currentRevision(), store.compactRevision(), membership,
             config.maxRequestBytes())))
         .compose(id -> vertx.deployVerticle(new RaftVerticle(node, wal, config.heartbeatIntervalMillis(),
@@ -201,7 +201,7 @@ public final class Vetcd implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     try {
-      store.commit();
+      // The verticles have stopped and finished their in-flight commit and fsync: close in order.
       store.close();
       wal.sync();
       wal.close();

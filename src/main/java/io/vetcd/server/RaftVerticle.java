@@ -50,6 +50,8 @@ public final class RaftVerticle extends VerticleBase {
   private long lastCommit = -1;
   private Role lastRole;
   private long timerId;
+  private boolean stopping;
+  private io.vertx.core.Promise<Void> idle;
 
   public RaftVerticle(RaftNode node, Wal wal, long heartbeatIntervalMillis, boolean singleVoter) {
     this.node = node;
@@ -76,7 +78,12 @@ public final class RaftVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(timerId);
-    return Future.succeededFuture();
+    stopping = true;
+    if (!persisting) {
+      return Future.succeededFuture();
+    }
+    idle = io.vertx.core.Promise.promise();
+    return idle.future();
   }
 
   private void onMessage(Message<Object> message) {
@@ -95,7 +102,7 @@ public final class RaftVerticle extends VerticleBase {
 
   /** Feeds queued input to the node and processes its Ready, unless an fsync is in flight. */
   private void pump() {
-    if (persisting || readyScheduled) {
+    if (persisting || readyScheduled || stopping) {
       return;
     }
     readyScheduled = true;
@@ -151,6 +158,13 @@ public final class RaftVerticle extends VerticleBase {
       return null;
     }, true);
     persisted.onComplete(ar -> {
+      if (stopping) {
+        persisting = false;
+        if (idle != null) {
+          idle.tryComplete();
+        }
+        return;
+      }
       if (ar.failed()) {
         log.error("WAL write failed; stopping the member", ar.cause());
         Runtime.getRuntime().halt(70);

@@ -175,7 +175,8 @@ public final class GrpcFrontend {
     unary(MaintenanceGrpcService.Hash, r -> read(r, false));
     unary(MaintenanceGrpcService.HashKV, r -> read(r, false));
     unary(MaintenanceGrpcService.Defragment, r -> read(r, false));
-    unary(MaintenanceGrpcService.Alarm, r -> read(r, false));
+    unary(MaintenanceGrpcService.Alarm, r -> r.getAction() == AlarmRequest.AlarmAction.GET ? read(r, false)
+        : write(InternalRequest.newBuilder().setAlarm(r).build()));
   }
 
   private void bindAuth() {
