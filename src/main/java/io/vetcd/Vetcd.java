@@ -70,7 +70,7 @@ public final class Vetcd implements AutoCloseable {
       System.out.println("vetcd Version: 0.1.0\netcd API Version: 3.4");
       return;
     }
-    Logging.configure(config.logLevel());
+    Logging.configure(config.logLevel(), List.of(config.get("log-outputs").split(",")), config.get("log-format"));
     Vetcd vetcd;
     try {
       vetcd = start(config);
