@@ -202,28 +202,31 @@ public final class PeerTransport {
   // ---- the acceptor side ----
 
   private void accepted(NetSocket socket) {
+    // Member ids are unsigned 64-bit: any long value is an id, so the state is tracked apart.
     long[] sender = {0};
+    int[] state = {0}; // 0 awaiting HELLO, 1 accepted, 2 refused
     long helloTimer = vertx.setTimer(HELLO_TIMEOUT_MILLIS, t -> {
-      if (sender[0] == 0) {
+      if (state[0] == 0) {
         socket.close();
       }
     });
     socket.handler(Frames.parser(FRAME_BYTES_MAX, frame -> {
       byte kind = frame.getByte(0);
-      if (sender[0] == 0) {
+      if (state[0] == 0) {
         vertx.cancelTimer(helloTimer);
         String refusal = checkHello(kind, frame, socket);
         if (refusal != null) {
           socket.write(Frames.frame(Frames.REJECT, refusal.getBytes(StandardCharsets.UTF_8)))
               .onComplete(ar -> socket.close());
-          sender[0] = -1;
+          state[0] = 2;
           return;
         }
+        state[0] = 1;
         sender[0] = frame.getLong(9);
         socket.write(Frames.frame(Frames.HELLO_OK, Buffer.buffer(16).appendLong(clusterId).appendLong(localId)));
         return;
       }
-      if (sender[0] < 0 || cut.contains(sender[0])) {
+      if (state[0] != 1 || cut.contains(sender[0])) {
         return;
       }
       switch (kind) {

@@ -25,6 +25,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class PeerTransportTest {
+  /** Member ids are unsigned: half of them are negative as Java longs. */
+  private static final long B = 0x9e737febb6b99eeeL;
   private Vertx vertx;
 
   @BeforeEach
@@ -69,13 +71,13 @@ class PeerTransportTest {
   @Test
   void when_two_members_dial_each_other_then_messages_and_requests_flow_both_ways() throws Exception {
     Node a = node(7, 1, freePort());
-    Node b = node(7, 2, freePort());
-    a.transport.addPeer(2, List.of(b.url));
+    Node b = node(7, B, freePort());
+    a.transport.addPeer(B, List.of(b.url));
     b.transport.addPeer(1, List.of(a.url));
     for (int i = 1; i <= 100; i++) {
-      a.transport.send(append(1, 2, i));
+      a.transport.send(append(1, B, i));
     }
-    b.transport.send(append(2, 1, 42));
+    b.transport.send(append(B, 1, 42));
     for (int i = 1; i <= 100; i++) {
       Message m = b.inbox.poll(5, TimeUnit.SECONDS);
       assertNotNull(m, "message " + i);
@@ -84,8 +86,8 @@ class PeerTransportTest {
     }
     assertEquals(42, a.inbox.poll(5, TimeUnit.SECONDS).entries().get(0).index());
 
-    assertEquals("echo:ping", a.transport.request(2, Buffer.buffer("ping"), 5000).await(5, TimeUnit.SECONDS).toString());
-    PeerRequestException e = (PeerRequestException) a.transport.request(2, Buffer.buffer("fail"), 5000)
+    assertEquals("echo:ping", a.transport.request(B, Buffer.buffer("ping"), 5000).await(5, TimeUnit.SECONDS).toString());
+    PeerRequestException e = (PeerRequestException) a.transport.request(B, Buffer.buffer("fail"), 5000)
         .transform(ar -> Future.succeededFuture(ar.cause())).await(5, TimeUnit.SECONDS);
     assertEquals(14, e.code());
     assertEquals("etcdserver: no leader", e.getMessage());
