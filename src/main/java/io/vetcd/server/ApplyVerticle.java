@@ -119,6 +119,7 @@ public final class ApplyVerticle extends VerticleBase {
     bus.<Commands.ExpiredLeases>localConsumer(Addresses.APPLY_EXPIRED_LEASES, this::onExpiredLeases);
     bus.<Commands.History>localConsumer(Addresses.APPLY_HISTORY, this::onHistory);
     bus.localConsumer(Addresses.APPLY_FROM_RAFT, this::onFromRaft);
+    bus.<byte[]>localConsumer(Addresses.APPLY_FORWARDED, this::onForwarded);
     return Future.succeededFuture();
   }
 
@@ -428,6 +429,11 @@ public final class ApplyVerticle extends VerticleBase {
   // ---- reads ----
 
   private void onRead(Message<Commands.Read> message) {
+    if (message.body().request() instanceof LeaseTimeToLiveRequest ttl && !leader) {
+      // Only the leader knows the remaining TTL: ask it.
+      forwardToLeader(message, FORWARD_TIME_TO_LIVE, ttl.toByteArray(), LeaseTimeToLiveResponse::parseFrom);
+      return;
+    }
     if (!message.body().linearizable()) {
       serveRead(message);
       return;
@@ -563,17 +569,84 @@ public final class ApplyVerticle extends VerticleBase {
 
   private void onKeepAlive(Message<Commands.KeepAlive> message) {
     long id = message.body().leaseId();
-    LeaseKeepAliveResponse.Builder response = LeaseKeepAliveResponse.newBuilder().setID(id);
     if (!leader) {
-      fail(message, leaderId == 0 ? Errors.NO_LEADER : Errors.NOT_LEADER);
+      // Only the leader tracks deadlines: a follower forwards the renewal to it.
+      forwardToLeader(message, FORWARD_KEEP_ALIVE,
+          io.vetcd.pb.LeaseKeepAliveRequest.newBuilder().setID(id).build().toByteArray(),
+          LeaseKeepAliveResponse::parseFrom);
       return;
     }
+    message.reply(keepAlive(id));
+  }
+
+  private LeaseKeepAliveResponse keepAlive(long id) {
+    LeaseKeepAliveResponse.Builder response = LeaseKeepAliveResponse.newBuilder().setID(id);
     try {
       response.setTTL(lessor.renew(id, nowMillis()));
     } catch (EtcdException notFound) {
       response.setTTL(0); // etcd answers a keep-alive of an unknown lease with TTL 0
     }
-    message.reply(response.setHeader(header()).build());
+    return response.setHeader(header()).build();
+  }
+
+  // ---- calls only the leader answers, forwarded by followers ----
+
+  private static final byte FORWARD_KEEP_ALIVE = 1;
+  private static final byte FORWARD_TIME_TO_LIVE = 2;
+
+  private interface Parser<T> {
+    T parse(byte[] bytes) throws InvalidProtocolBufferException;
+  }
+
+  private <T extends com.google.protobuf.Message> void forwardToLeader(Message<?> message, byte kind, byte[] request,
+      Parser<T> parser) {
+    if (leaderId == 0) {
+      fail(message, Errors.NO_LEADER);
+      return;
+    }
+    byte[] payload = new byte[request.length + 1];
+    payload[0] = kind;
+    System.arraycopy(request, 0, payload, 1, request.length);
+    vertx.eventBus().<byte[]>request(Addresses.RAFT_FORWARD, new Raft.ForwardToLeader(payload)).onComplete(ar -> {
+      if (ar.failed()) {
+        if (ar.cause() instanceof io.vertx.core.eventbus.ReplyException r
+            && r.failureType() == io.vertx.core.eventbus.ReplyFailure.RECIPIENT_FAILURE) {
+          message.fail(r.failureCode(), r.getMessage());
+        } else {
+          fail(message, Errors.TIMEOUT);
+        }
+        return;
+      }
+      try {
+        T answer = parser.parse(ar.result().body());
+        // The header is this member's, as etcd's forwarding follower answers.
+        com.google.protobuf.Message.Builder b = answer.toBuilder();
+        b.setField(b.getDescriptorForType().findFieldByName("header"), header());
+        message.reply(b.build());
+      } catch (InvalidProtocolBufferException e) {
+        fail(message, new EtcdException(GrpcCode.INTERNAL, "malformed answer from the leader"));
+      }
+    });
+  }
+
+  private void onForwarded(Message<byte[]> message) {
+    if (!leader) {
+      fail(message, leaderId == 0 ? Errors.NO_LEADER : Errors.NOT_LEADER);
+      return;
+    }
+    byte[] payload = message.body();
+    try {
+      byte[] request = java.util.Arrays.copyOfRange(payload, 1, payload.length);
+      switch (payload[0]) {
+        case FORWARD_KEEP_ALIVE -> message.reply(
+            keepAlive(io.vetcd.pb.LeaseKeepAliveRequest.parseFrom(request).getID()).toByteArray());
+        case FORWARD_TIME_TO_LIVE -> message.reply(
+            ((com.google.protobuf.Message) read(LeaseTimeToLiveRequest.parseFrom(request))).toByteArray());
+        default -> fail(message, new EtcdException(GrpcCode.UNIMPLEMENTED, "unknown forwarded call " + payload[0]));
+      }
+    } catch (InvalidProtocolBufferException | ArrayIndexOutOfBoundsException e) {
+      fail(message, new EtcdException(GrpcCode.INVALID_ARGUMENT, "malformed forwarded call"));
+    }
   }
 
   private void onExpiredLeases(Message<Commands.ExpiredLeases> message) {

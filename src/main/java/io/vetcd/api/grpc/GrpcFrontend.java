@@ -15,6 +15,7 @@ import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
 import io.vetcd.bus.Addresses;
 import io.vetcd.bus.Commands;
+import io.vetcd.bus.RaftStatus;
 import io.vetcd.bus.Watches;
 import io.vetcd.errors.Errors;
 import io.vetcd.errors.EtcdException;
@@ -90,6 +91,9 @@ public final class GrpcFrontend {
 
   private void bindWatch() {
     server.callHandler(WatchGrpcService.Watch, request -> {
+      if (refuseWithoutLeader(request)) {
+        return;
+      }
       String streamKey = "g" + STREAM_IDS.incrementAndGet();
       GrpcServerResponse<WatchRequest, WatchResponse> response = request.response();
       response.setWriteQueueMaxSize(64);
@@ -144,6 +148,9 @@ public final class GrpcFrontend {
     unary(LeaseGrpcService.LeaseTimeToLive, r -> read(r, true));
     unary(LeaseGrpcService.LeaseLeases, r -> read(r, true));
     server.callHandler(LeaseGrpcService.LeaseKeepAlive, request -> {
+      if (refuseWithoutLeader(request)) {
+        return;
+      }
       GrpcServerResponse<LeaseKeepAliveRequest, LeaseKeepAliveResponse> response = request.response();
       request.handler(keepAlive -> vertx.eventBus()
           .<LeaseKeepAliveResponse>request(Addresses.APPLY_KEEPALIVE, new Commands.KeepAlive(keepAlive.getID()), delivery)
@@ -212,6 +219,9 @@ public final class GrpcFrontend {
 
   private <Req, Resp> void unary(ServiceMethod<Req, Resp> method, Function<Req, Future<?>> handler) {
     server.callHandler(method, request -> {
+      if (refuseWithoutLeader(request)) {
+        return;
+      }
       request.handler(message -> {
         Future<?> result;
         try {
@@ -235,6 +245,15 @@ public final class GrpcFrontend {
         });
       });
     });
+  }
+
+  /** gRPC metadata {@code hasleader=true}: fail at once when the member knows no leader, as etcd does. */
+  private boolean refuseWithoutLeader(GrpcServerRequest<?, ?> request) {
+    if (!"true".equals(request.headers().get("hasleader")) || RaftStatus.leader(vertx) != 0) {
+      return false;
+    }
+    request.response().status(GrpcStatus.UNAVAILABLE).statusMessage(Errors.NO_LEADER.getMessage()).end();
+    return true;
   }
 
   private Future<Object> write(InternalRequest request) {
