@@ -529,7 +529,9 @@ public final class ApplyVerticle extends VerticleBase {
       return response.build();
     }
     if (request instanceof MemberListRequest) {
-      return MemberListResponse.newBuilder().setHeader(header()).addAllMembers(membership.members()).build();
+      // etcd's MemberList header carries no revision.
+      return MemberListResponse.newBuilder().setHeader(header().toBuilder().clearRevision())
+          .addAllMembers(membership.members()).build();
     }
     if (request instanceof StatusRequest) {
       return StatusResponse.newBuilder().setHeader(header()).setVersion(VERSION).setDbSize(store.sizeBytes())
