@@ -142,7 +142,7 @@ public final class Vetcd implements AutoCloseable {
     RaftVerticle.Peers peers = peers(config, membership);
     Vetcd vetcd = new Vetcd(vertx, store, wal);
     Future<?> deployed = vertx.deployVerticle(new ApplyVerticle(store, lessor, membership, REQUEST_TIMEOUT_MILLIS,
-            config.electionTimeoutMillis()))
+            config.electionTimeoutMillis(), config.dataDir().resolve("member").resolve("attributes")))
         .compose(id -> vertx.deployVerticle(new WatchVerticle(store.currentRevision(), store.compactRevision(), membership)))
         .compose(id -> vertx.deployVerticle(new RaftVerticle(node, wal, config.heartbeatIntervalMillis(),
             config.electionTimeoutMillis(), membership.voterIds().size() == 1, peers)))
