@@ -70,7 +70,7 @@ public final class Vetcd implements AutoCloseable {
       System.out.println("vetcd Version: 0.1.0\netcd API Version: 3.4");
       return;
     }
-    Logging.configure(config.logLevel());
+    Logging.configure(config.logLevel(), List.of(config.get("log-outputs").split(",")), config.get("log-format"));
     Vetcd vetcd;
     try {
       vetcd = start(config);
@@ -142,8 +142,10 @@ public final class Vetcd implements AutoCloseable {
     RaftVerticle.Peers peers = peers(config, membership);
     Vetcd vetcd = new Vetcd(vertx, store, wal);
     Future<?> deployed = vertx.deployVerticle(new ApplyVerticle(store, lessor, membership, REQUEST_TIMEOUT_MILLIS,
-            config.electionTimeoutMillis(), config.dataDir().resolve("member").resolve("attributes")))
-        .compose(id -> vertx.deployVerticle(new WatchVerticle(store.currentRevision(), store.compactRevision(), membership)))
+            config.electionTimeoutMillis(), config.quotaBackendBytes(),
+            config.dataDir().resolve("member").resolve("attributes")))
+        .compose(id -> vertx.deployVerticle(new WatchVerticle(store.currentRevision(), store.compactRevision(), membership,
+            config.maxRequestBytes())))
         .compose(id -> vertx.deployVerticle(new RaftVerticle(node, wal, config.heartbeatIntervalMillis(),
             config.electionTimeoutMillis(), membership.voterIds().size() == 1, peers)))
         .compose(id -> vertx.deployVerticle(new LeaseVerticle()))
@@ -212,7 +214,7 @@ public final class Vetcd implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     try {
-      store.commit();
+      // The verticles have stopped and finished their in-flight commit and fsync: close in order.
       store.close();
       wal.sync();
       wal.close();

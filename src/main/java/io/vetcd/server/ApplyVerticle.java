@@ -18,6 +18,8 @@ import io.vetcd.mvcc.MvccStore;
 import io.vetcd.mvcc.WriteResult;
 import io.vetcd.pb.AlarmRequest;
 import io.vetcd.pb.AlarmResponse;
+import io.vetcd.pb.AlarmMember;
+import io.vetcd.pb.AlarmType;
 import io.vetcd.pb.CompactionResponse;
 import io.vetcd.pb.Event;
 import io.vetcd.pb.HashKVRequest;
@@ -73,6 +75,7 @@ public final class ApplyVerticle extends VerticleBase {
   private final Membership membership;
   private final long requestTimeoutMillis;
   private final long electionTimeoutMillis;
+  private final long quotaBytes;
 
   private long appliedIndex;
   private long term;
@@ -95,15 +98,19 @@ public final class ApplyVerticle extends VerticleBase {
   private boolean attributesPublishing;
   private boolean committing;
   private boolean dirty;
+  /** Set when the member stops: no new commits; the composition root commits and closes the store. */
+  private boolean stopping;
+  private io.vertx.core.Promise<Void> idle;
 
   public ApplyVerticle(MvccStore store, Lessor lessor, Membership membership, long requestTimeoutMillis,
-      long electionTimeoutMillis) {
-    this(store, lessor, membership, requestTimeoutMillis, electionTimeoutMillis, null);
+      long electionTimeoutMillis, long quotaBytes) {
+    this(store, lessor, membership, requestTimeoutMillis, electionTimeoutMillis, quotaBytes, null);
   }
 
   /** {@code attributesFile}: where the names and client URLs the members published are kept (null: nowhere). */
   public ApplyVerticle(MvccStore store, Lessor lessor, Membership membership, long requestTimeoutMillis,
-      long electionTimeoutMillis, java.nio.file.Path attributesFile) {
+      long electionTimeoutMillis, long quotaBytes, java.nio.file.Path attributesFile) {
+    this.quotaBytes = quotaBytes;
     this.attributesFile = attributesFile;
     if (attributesFile != null && java.nio.file.Files.exists(attributesFile)) {
       try {
@@ -136,6 +143,18 @@ public final class ApplyVerticle extends VerticleBase {
     return Future.succeededFuture();
   }
 
+  @Override
+  public Future<?> stop() {
+    stopping = true;
+    if (!committing) {
+      // The final commit (when the store closes) must carry the index of what it holds.
+      store.setConsistentIndex(appliedIndex);
+      return Future.succeededFuture();
+    }
+    idle = io.vertx.core.Promise.promise();
+    return idle.future();
+  }
+
   // ---- writes ----
 
   private void onWrite(Message<Commands.Write> message) {
@@ -143,8 +162,21 @@ public final class ApplyVerticle extends VerticleBase {
       fail(message, Errors.TOO_MANY_REQUESTS);
       return;
     }
+    InternalRequest incoming = message.body().request();
+    if (needsSpace(incoming) && store.sizeInUseBytes() + incoming.getSerializedSize() > quotaBytes) {
+      // As etcd: the member that finds the quota exceeded raises the NOSPACE alarm through raft.
+      if (!hasAlarm(AlarmType.NOSPACE)) {
+        log.warn("database space exceeded ({} bytes in use, quota {}): raising the NOSPACE alarm",
+            store.sizeInUseBytes(), quotaBytes);
+        vertx.eventBus().send(Addresses.APPLY_WRITE, new Commands.Write(InternalRequest.newBuilder()
+            .setAlarm(AlarmRequest.newBuilder().setAction(AlarmRequest.AlarmAction.ACTIVATE)
+                .setMemberID(membership.localMemberId()).setAlarm(AlarmType.NOSPACE)).build()));
+      }
+      fail(message, Errors.NO_SPACE);
+      return;
+    }
     long requestId = nextRequestId++;
-    InternalRequest request = message.body().request().toBuilder()
+    InternalRequest request = incoming.toBuilder()
         .setMemberId(membership.localMemberId()).setRequestId(requestId).build();
     long timerId = vertx.setTimer(requestTimeoutMillis, t -> {
       PendingWrite expired = pendingWrites.remove(requestId);
@@ -246,7 +278,7 @@ public final class ApplyVerticle extends VerticleBase {
   }
 
   private void drainApplyQueue() {
-    if (committing) {
+    if (committing || stopping) {
       return;
     }
     while (!applyQueue.isEmpty()) {
@@ -266,6 +298,16 @@ public final class ApplyVerticle extends VerticleBase {
         return null;
       }, true).onComplete(ar -> {
         committing = false;
+        if (stopping) {
+          if (ar.failed()) {
+            log.warn("MapDB commit failed while stopping: {}", ar.cause().toString());
+          }
+          store.setConsistentIndex(appliedIndex);
+          if (idle != null) {
+            idle.tryComplete();
+          }
+          return;
+        }
         if (ar.failed()) {
           // A store that cannot commit cannot keep its promises: stop loudly.
           log.error("MapDB commit failed; stopping the member", ar.cause());
@@ -314,6 +356,9 @@ public final class ApplyVerticle extends VerticleBase {
   }
 
   private Object apply(InternalRequest request, Entry entry) {
+    if (hasAlarm(AlarmType.NOSPACE) && needsSpace(request)) {
+      throw Errors.NO_SPACE;
+    }
     switch (request.getRequestCase()) {
       case PUT -> {
         WriteResult<io.vetcd.pb.PutResponse> w = store.put(request.getPut());
@@ -348,7 +393,7 @@ public final class ApplyVerticle extends VerticleBase {
         return LeaseRevokeResponse.newBuilder().setHeader(header()).build();
       }
       case ALARM -> {
-        return AlarmResponse.newBuilder().setHeader(header()).build();
+        return applyAlarm(request.getAlarm());
       }
       case MEMBER_ATTRIBUTES -> {
         io.vetcd.pb.Member attributes = request.getMemberAttributes();
@@ -359,6 +404,80 @@ public final class ApplyVerticle extends VerticleBase {
       }
       default -> throw new IllegalStateException("unknown request in raft entry " + entry.index());
     }
+  }
+
+  /** Requests that grow the store: refused while the NOSPACE alarm is raised. */
+  private static boolean needsSpace(InternalRequest request) {
+    return switch (request.getRequestCase()) {
+      case PUT, LEASE_GRANT -> true;
+      case TXN -> hasPut(request.getTxn());
+      default -> false;
+    };
+  }
+
+  private static boolean hasPut(TxnRequest txn) {
+    for (List<RequestOp> ops : List.of(txn.getSuccessList(), txn.getFailureList())) {
+      for (RequestOp op : ops) {
+        if (op.hasRequestPut() || (op.hasRequestTxn() && hasPut(op.getRequestTxn()))) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private boolean hasAlarm(AlarmType type) {
+    for (int bits : store.alarmTable().values()) {
+      if ((bits & (1 << type.getNumber())) != 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private List<AlarmMember> alarms() {
+    List<AlarmMember> alarms = new ArrayList<>();
+    for (Map.Entry<Long, Integer> e : store.alarmTable().entrySet()) {
+      for (AlarmType type : AlarmType.values()) {
+        if (type != AlarmType.UNRECOGNIZED && type != AlarmType.NONE && (e.getValue() & (1 << type.getNumber())) != 0) {
+          alarms.add(AlarmMember.newBuilder().setMemberID(e.getKey()).setAlarm(type).build());
+        }
+      }
+    }
+    return alarms;
+  }
+
+  private AlarmResponse applyAlarm(AlarmRequest request) {
+    AlarmResponse.Builder response = AlarmResponse.newBuilder();
+    Map<Long, Integer> table = store.alarmTable();
+    int bit = 1 << request.getAlarm().getNumber();
+    AlarmMember member = AlarmMember.newBuilder().setMemberID(request.getMemberID()).setAlarm(request.getAlarm()).build();
+    switch (request.getAction()) {
+      case ACTIVATE -> {
+        if (request.getAlarm() != AlarmType.NONE) {
+          int before = table.getOrDefault(request.getMemberID(), 0);
+          table.put(request.getMemberID(), before | bit);
+          if ((before & bit) == 0) {
+            log.warn("alarm {} raised by member {}", request.getAlarm(), Long.toHexString(request.getMemberID()));
+          }
+          response.addAlarms(member);
+        }
+      }
+      case DEACTIVATE -> {
+        int before = table.getOrDefault(request.getMemberID(), 0);
+        if ((before & bit) != 0) {
+          if ((before & ~bit) == 0) {
+            table.remove(request.getMemberID());
+          } else {
+            table.put(request.getMemberID(), before & ~bit);
+          }
+          log.info("alarm {} of member {} cleared", request.getAlarm(), Long.toHexString(request.getMemberID()));
+          response.addAlarms(member);
+        }
+      }
+      default -> response.addAllAlarms(alarms());
+    }
+    return response.setHeader(header()).build();
   }
 
   private LeaseGrantResponse grant(LeaseGrantRequest request, Entry entry, long proposerId) {
@@ -498,7 +617,7 @@ public final class ApplyVerticle extends VerticleBase {
     if (request instanceof StatusRequest) {
       return StatusResponse.newBuilder().setHeader(header()).setVersion(VERSION).setDbSize(store.sizeBytes())
           .setDbSizeInUse(store.sizeInUseBytes()).setLeader(leaderId).setRaftIndex(Math.max(commitIndex, appliedIndex))
-          .setRaftTerm(term).setRaftAppliedIndex(appliedIndex).build();
+          .setRaftTerm(term).setRaftAppliedIndex(appliedIndex).addAllErrors(statusErrors()).build();
     }
     if (request instanceof HashKVRequest hashKv) {
       int hash = store.hashKv(hashKv.getRevision());
@@ -512,9 +631,21 @@ public final class ApplyVerticle extends VerticleBase {
       return io.vetcd.pb.DefragmentResponse.newBuilder().setHeader(header()).build();
     }
     if (request instanceof AlarmRequest) {
-      return AlarmResponse.newBuilder().setHeader(header()).build();
+      return AlarmResponse.newBuilder().setHeader(header()).addAllAlarms(alarms()).build();
     }
     throw new EtcdException(GrpcCode.UNIMPLEMENTED, "unknown read " + request.getClass().getSimpleName());
+  }
+
+  /** What etcd lists under Status errors: no leader, and every raised alarm in protobuf text form. */
+  private List<String> statusErrors() {
+    List<String> errors = new ArrayList<>();
+    if (leaderId == 0) {
+      errors.add(Errors.NO_LEADER.getMessage());
+    }
+    for (AlarmMember alarm : alarms()) {
+      errors.add("memberID:" + Long.toUnsignedString(alarm.getMemberID()) + " alarm:" + alarm.getAlarm() + " ");
+    }
+    return errors;
   }
 
   // ---- leases ----

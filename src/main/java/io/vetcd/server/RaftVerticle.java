@@ -81,6 +81,8 @@ public final class RaftVerticle extends VerticleBase {
   private long lastCommit = -1;
   private Role lastRole;
   private long timerId;
+  private boolean stopping;
+  private io.vertx.core.Promise<Void> idle;
 
   public RaftVerticle(RaftNode node, Wal wal, long heartbeatIntervalMillis, long electionTimeoutMillis,
       boolean singleVoter, Peers peers) {
@@ -118,7 +120,13 @@ public final class RaftVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(timerId);
-    return transport == null ? Future.succeededFuture() : transport.close();
+    stopping = true;
+    Future<Void> closed = transport == null ? Future.succeededFuture() : transport.close();
+    if (!persisting) {
+      return closed;
+    }
+    idle = io.vertx.core.Promise.promise();
+    return Future.all(closed, idle.future());
   }
 
   /** Test-only fault switch: drop all peer traffic to and from these members. */
@@ -198,7 +206,7 @@ public final class RaftVerticle extends VerticleBase {
 
   /** Feeds queued input to the node and processes its Ready, unless an fsync is in flight. */
   private void pump() {
-    if (persisting || readyScheduled) {
+    if (persisting || readyScheduled || stopping) {
       return;
     }
     readyScheduled = true;
@@ -301,6 +309,13 @@ public final class RaftVerticle extends VerticleBase {
       return null;
     }, true);
     persisted.onComplete(ar -> {
+      if (stopping) {
+        persisting = false;
+        if (idle != null) {
+          idle.tryComplete();
+        }
+        return;
+      }
       if (ar.failed()) {
         log.error("WAL write failed; stopping the member", ar.cause());
         Runtime.getRuntime().halt(70);

@@ -10,6 +10,7 @@ import io.vetcd.bus.Commands;
 import io.vetcd.bus.Watches;
 import io.vetcd.pb.ResponseHeader;
 import io.vetcd.pb.WatchRequest;
+import io.vetcd.pb.WatchResponse;
 import io.vetcd.watch.Outgoing;
 import io.vetcd.watch.WatchHub;
 import java.util.HashMap;
@@ -27,23 +28,28 @@ import org.slf4j.LoggerFactory;
 public final class WatchVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(WatchVerticle.class);
   private static final int HISTORY_BATCH_REVISIONS = 256;
+  /** etcd's default --experimental-watch-progress-notify-interval. */
+  private static final long PROGRESS_NOTIFY_INTERVAL_MILLIS = 10 * 60 * 1000;
 
   private final WatchHub hub;
   private final Membership membership;
+  private final long fragmentBytesMax;
   private final Map<String, Long> streamIds = new HashMap<>();
   private final Map<Long, String> streamKeys = new HashMap<>();
   private long nextStreamId = 1;
   private long raftTerm;
   private boolean historyInFlight;
 
-  public WatchVerticle(long currentRevision, long compactRevision, Membership membership) {
+  public WatchVerticle(long currentRevision, long compactRevision, Membership membership, long fragmentBytesMax) {
     this.hub = new WatchHub(currentRevision, compactRevision);
     this.membership = membership;
+    this.fragmentBytesMax = fragmentBytesMax;
   }
 
   @Override
   public Future<?> start() {
     vertx.eventBus().localConsumer(Addresses.WATCH, this::onMessage);
+    vertx.setPeriodic(PROGRESS_NOTIFY_INTERVAL_MILLIS, t -> send(hub.progressNotify()));
     return Future.succeededFuture();
   }
 
@@ -131,7 +137,14 @@ public final class WatchVerticle extends VerticleBase {
       }
       ResponseHeader header = ResponseHeader.newBuilder().setClusterId(membership.clusterId())
           .setMemberId(membership.localMemberId()).setRevision(out.headerRevision()).setRaftTerm(raftTerm).build();
-      vertx.eventBus().send(Addresses.watchStream(key), out.response().toBuilder().setHeader(header).build());
+      WatchResponse response = out.response().toBuilder().setHeader(header).build();
+      if (out.fragment() && response.getSerializedSize() > fragmentBytesMax && response.getEventsCount() > 1) {
+        for (WatchResponse fragment : io.vetcd.watch.Fragments.split(response, fragmentBytesMax)) {
+          vertx.eventBus().send(Addresses.watchStream(key), fragment);
+        }
+      } else {
+        vertx.eventBus().send(Addresses.watchStream(key), response);
+      }
     }
   }
 }

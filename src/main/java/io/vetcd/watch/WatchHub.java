@@ -31,9 +31,14 @@ public final class WatchHub {
     final boolean prevKv;
     final boolean noPut;
     final boolean noDelete;
+    final boolean fragment;
+    final boolean progressNotify;
     long nextRevision;
 
-    Watcher(long streamId, long watchId, KeyRange range, boolean prevKv, boolean noPut, boolean noDelete, long next) {
+    Watcher(long streamId, long watchId, KeyRange range, boolean prevKv, boolean noPut, boolean noDelete,
+        boolean fragment, boolean progressNotify, long next) {
+      this.fragment = fragment;
+      this.progressNotify = progressNotify;
       this.streamId = streamId;
       this.watchId = watchId;
       this.range = range;
@@ -89,7 +94,7 @@ public final class WatchHub {
     boolean noDelete = request.getFiltersList().contains(WatchCreateRequest.FilterType.NODELETE);
     long start = request.getStartRevision() > 0 ? request.getStartRevision() : currentRevision + 1;
     Watcher watcher = new Watcher(streamId, watchId, new KeyRange(request.getKey(), request.getRangeEnd()),
-        request.getPrevKv(), noPut, noDelete, start);
+        request.getPrevKv(), noPut, noDelete, request.getFragment(), request.getProgressNotify(), start);
     stream.watchers.put(watchId, watcher);
     watcherCount++;
     List<Outgoing> out = new ArrayList<>();
@@ -116,6 +121,26 @@ public final class WatchHub {
   /** A progress request: answered with the current revision (watch id -1 as etcd 3.4). */
   public List<Outgoing> progress(long streamId) {
     return List.of(new Outgoing(streamId, WatchResponse.newBuilder().setWatchId(-1).build(), currentRevision));
+  }
+
+  /**
+   * The periodic progress notification: every synced watcher that asked for progress_notify learns
+   * that it has seen everything up to the current revision.
+   */
+  public List<Outgoing> progressNotify() {
+    List<Outgoing> out = new ArrayList<>();
+    for (Stream stream : streams.values()) {
+      if (stream.blocked) {
+        continue;
+      }
+      for (Watcher watcher : stream.watchers.values()) {
+        if (watcher.progressNotify && watcher.nextRevision > currentRevision) {
+          out.add(new Outgoing(watcher.streamId, WatchResponse.newBuilder().setWatchId(watcher.watchId).build(),
+              currentRevision));
+        }
+      }
+    }
+    return out;
   }
 
   public void closeStream(long streamId) {
@@ -158,7 +183,7 @@ public final class WatchHub {
           WatchResponse response = matching(watcher, events, revision);
           watcher.nextRevision = revision + 1;
           if (response != null) {
-            out.add(new Outgoing(watcher.streamId, response, revision));
+            out.add(new Outgoing(watcher.streamId, response, revision, watcher.fragment));
           }
         }
       }
@@ -228,7 +253,7 @@ public final class WatchHub {
         }
         watcher.nextRevision = to + 1;
         if (response != null) {
-          out.add(new Outgoing(watcher.streamId, response.build(), Math.min(to, currentRevision)));
+          out.add(new Outgoing(watcher.streamId, response.build(), Math.min(to, currentRevision), watcher.fragment));
         }
       }
     }

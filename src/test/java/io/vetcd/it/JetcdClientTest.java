@@ -184,4 +184,31 @@ class JetcdClientTest {
     assertEquals(members.get(0).getId(), status.getLeader());
     assertTrue(status.getRaftIndex() > 0);
   }
+
+  @Test
+  void oversized_requests_are_refused_and_the_member_keeps_serving() throws Exception {
+    ByteSequence tooLarge = ByteSequence.from(new byte[1_600_000]);
+    ExecutionException e = assertThrows(ExecutionException.class,
+        () -> client.getKVClient().put(b("big"), tooLarge).get(10, TimeUnit.SECONDS));
+    assertTrue(e.getCause().getMessage().contains("etcdserver: request is too large"), e.getCause().getMessage());
+    ByteSequence wayTooLarge = ByteSequence.from(new byte[3_000_000]);
+    assertThrows(ExecutionException.class, () -> client.getKVClient().put(b("big"), wayTooLarge).get(10, TimeUnit.SECONDS));
+    assertEquals(0, client.getKVClient().get(b("big")).get(10, TimeUnit.SECONDS).getCount());
+    client.getKVClient().put(b("after-big"), b("ok")).get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void txn_with_duplicate_keys_or_too_many_ops_is_refused() {
+    ExecutionException dup = assertThrows(ExecutionException.class, () -> client.getKVClient().txn()
+        .Then(Op.put(b("d"), b("1"), PutOption.DEFAULT), Op.put(b("d"), b("2"), PutOption.DEFAULT))
+        .commit().get(10, TimeUnit.SECONDS));
+    assertTrue(dup.getCause().getMessage().contains("etcdserver: duplicate key given in txn request"));
+    Op[] ops = new Op[129];
+    for (int i = 0; i < ops.length; i++) {
+      ops[i] = Op.put(b("many/" + i), b("v"), PutOption.DEFAULT);
+    }
+    ExecutionException many = assertThrows(ExecutionException.class,
+        () -> client.getKVClient().txn().Then(ops).commit().get(10, TimeUnit.SECONDS));
+    assertTrue(many.getCause().getMessage().contains("etcdserver: too many operations in txn request"));
+  }
 }

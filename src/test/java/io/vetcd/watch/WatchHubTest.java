@@ -77,4 +77,35 @@ class WatchHubTest {
     assertEquals(1, hub.cancel(1, 5).size());
     assertEquals(0, hub.watcherCount());
   }
+
+  @Test
+  void progress_notify_reaches_only_synced_watchers_that_asked_for_it() {
+    WatchHub hub = new WatchHub(4, 0);
+    hub.create(1, WatchCreateRequest.newBuilder().setKey(k("a")).setProgressNotify(true).build());
+    hub.create(1, WatchCreateRequest.newBuilder().setKey(k("b")).build());
+    hub.create(2, WatchCreateRequest.newBuilder().setKey(k("c")).setProgressNotify(true).setStartRevision(2).build());
+    List<Outgoing> out = hub.progressNotify();
+    assertEquals(1, out.size(), "the unsynced watcher on stream 2 must not be told it is up to date");
+    assertEquals(0, out.get(0).response().getWatchId());
+    assertEquals(0, out.get(0).response().getEventsCount());
+    assertEquals(4, out.get(0).headerRevision());
+  }
+
+  @Test
+  void large_response_is_split_into_fragments_keeping_every_event_in_order() {
+    io.vetcd.pb.WatchResponse.Builder big = io.vetcd.pb.WatchResponse.newBuilder().setWatchId(3);
+    for (int i = 0; i < 10; i++) {
+      big.addEvents(Event.newBuilder().setKv(KeyValue.newBuilder().setKey(k("k" + i))
+          .setValue(ByteString.copyFrom(new byte[1000])).setModRevision(7)));
+    }
+    List<io.vetcd.pb.WatchResponse> pieces = Fragments.split(big.build(), 2500);
+    assertTrue(pieces.size() > 3);
+    assertEquals(10, pieces.stream().mapToInt(io.vetcd.pb.WatchResponse::getEventsCount).sum());
+    for (int i = 0; i < pieces.size(); i++) {
+      assertEquals(i < pieces.size() - 1, pieces.get(i).getFragment());
+      assertEquals(3, pieces.get(i).getWatchId());
+    }
+    assertEquals("k9", pieces.get(pieces.size() - 1).getEvents(pieces.get(pieces.size() - 1).getEventsCount() - 1)
+        .getKv().getKey().toStringUtf8());
+  }
 }

@@ -58,6 +58,7 @@ public final class GrpcFrontend {
     bindCluster();
     bindMaintenance();
     bindAuth();
+    bindLockAndElection(new io.vetcd.api.Recipes(new io.vetcd.api.BusClient(vertx, requestTimeoutMillis)));
   }
 
   public GrpcServer server() {
@@ -181,13 +182,36 @@ public final class GrpcFrontend {
     unary(MaintenanceGrpcService.Hash, r -> read(r, false));
     unary(MaintenanceGrpcService.HashKV, r -> read(r, false));
     unary(MaintenanceGrpcService.Defragment, r -> read(r, false));
-    unary(MaintenanceGrpcService.Alarm, r -> read(r, false));
+    unary(MaintenanceGrpcService.Alarm, r -> r.getAction() == AlarmRequest.AlarmAction.GET ? read(r, false)
+        : write(InternalRequest.newBuilder().setAlarm(r).build()));
   }
 
   private void bindAuth() {
     unary(AuthGrpcService.AuthStatus, r -> Future.succeededFuture(AuthStatusResponse.newBuilder().build()));
     unary(AuthGrpcService.Authenticate, r -> {
       throw new EtcdException(GrpcCode.FAILED_PRECONDITION, "etcdserver: authentication is not enabled");
+    });
+  }
+
+  // ---- Lock, Election ----
+
+  private void bindLockAndElection(io.vetcd.api.Recipes recipes) {
+    unary(io.vetcd.pb.lock.LockGrpcService.Lock, recipes::lock);
+    unary(io.vetcd.pb.lock.LockGrpcService.Unlock, recipes::unlock);
+    unary(io.vetcd.pb.election.ElectionGrpcService.Campaign, recipes::campaign);
+    unary(io.vetcd.pb.election.ElectionGrpcService.Proclaim, recipes::proclaim);
+    unary(io.vetcd.pb.election.ElectionGrpcService.Leader, r -> recipes.leader(r.getName()));
+    unary(io.vetcd.pb.election.ElectionGrpcService.Resign, recipes::resign);
+    server.callHandler(io.vetcd.pb.election.ElectionGrpcService.Observe, request -> {
+      var response = request.response();
+      request.handler(leaderRequest -> {
+        Runnable stop = recipes.observe(leaderRequest.getName(), response::write, e -> {
+          EtcdException error = toEtcd(e);
+          response.status(GrpcStatus.valueOf(error.code().number)).statusMessage(error.getMessage()).end();
+        });
+        response.exceptionHandler(e -> stop.run());
+        request.exceptionHandler(e -> stop.run());
+      });
     });
   }
 
@@ -246,22 +270,6 @@ public final class GrpcFrontend {
   }
 
   static EtcdException toEtcd(Throwable t) {
-    if (t instanceof EtcdException e) {
-      return e;
-    }
-    if (t instanceof ReplyException reply) {
-      if (reply.failureType() == ReplyFailure.TIMEOUT) {
-        return Errors.TIMEOUT;
-      }
-      if (reply.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
-        for (GrpcCode code : GrpcCode.values()) {
-          if (code.number == reply.failureCode()) {
-            return new EtcdException(code, reply.getMessage());
-          }
-        }
-      }
-      return Errors.STOPPED;
-    }
-    return new EtcdException(GrpcCode.UNKNOWN, String.valueOf(t.getMessage()));
+    return io.vetcd.api.BusClient.toEtcd(t);
   }
 }
