@@ -612,7 +612,9 @@ public final class ApplyVerticle extends VerticleBase {
       return response.build();
     }
     if (request instanceof MemberListRequest) {
-      return MemberListResponse.newBuilder().setHeader(header()).addAllMembers(members()).build();
+      // etcd's cluster API header carries no revision.
+      return MemberListResponse.newBuilder().setHeader(header().toBuilder().clearRevision())
+          .addAllMembers(members()).build();
     }
     if (request instanceof StatusRequest) {
       return StatusResponse.newBuilder().setHeader(header()).setVersion(VERSION).setDbSize(store.sizeBytes())
