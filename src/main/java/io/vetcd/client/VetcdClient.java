@@ -163,16 +163,10 @@ public final class VetcdClient implements AutoCloseable {
     watches.closeAll();
     leases.closeAll();
     try {
-      grpc.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+      // closing our own Vert.x closes the gRPC client with it
+      (ownsVertx ? vertx.close() : grpc.close()).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
     } catch (Exception ignored) {
       // closing anyway
-    }
-    if (ownsVertx) {
-      try {
-        vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
-      } catch (Exception ignored) {
-        // closing anyway
-      }
     }
   }
 
