@@ -7,23 +7,23 @@ import java.nio.file.Path;
 import java.util.List;
 
 /** A real etcd 3.4 ({@code /usr/bin/etcd}) on free loopback ports with a temporary data dir. */
-final class EtcdProcess implements AutoCloseable {
+public final class EtcdProcess implements AutoCloseable {
   static final String BIN = System.getProperty("client.etcd", "/usr/bin/etcd");
   final int clientPort;
   final Path dataDir;
   private Process process;
 
-  EtcdProcess() throws Exception {
+  public EtcdProcess() throws Exception {
     this.clientPort = InProcessMember.freePort();
     this.dataDir = Files.createTempDirectory("vetcd-client-etcd");
     start();
   }
 
-  static boolean available() {
+  public static boolean available() {
     return new File(BIN).canExecute();
   }
 
-  void start() throws Exception {
+  public void start() throws Exception {
     int peerPort = InProcessMember.freePort();
     String peer = "http://127.0.0.1:" + peerPort;
     String client = endpoint();
@@ -45,11 +45,11 @@ final class EtcdProcess implements AutoCloseable {
   }
 
   /** kill -9. */
-  void kill() throws Exception {
+  public void kill() throws Exception {
     process.destroyForcibly().waitFor();
   }
 
-  String endpoint() {
+  public String endpoint() {
     return "http://127.0.0.1:" + clientPort;
   }
 

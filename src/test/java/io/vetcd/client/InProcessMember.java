@@ -9,18 +9,18 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /** A single vetcd member inside the test JVM, on free loopback ports and a temporary data dir. */
-final class InProcessMember implements AutoCloseable {
+public final class InProcessMember implements AutoCloseable {
   final int clientPort;
   final Path dataDir;
   private Vetcd vetcd;
 
-  InProcessMember() throws Exception {
+  public InProcessMember() throws Exception {
     this.clientPort = freePort();
     this.dataDir = Files.createTempDirectory("vetcd-client");
     start();
   }
 
-  void start() throws Exception {
+  public void start() throws Exception {
     int peerPort = freePort();
     String peer = "http://127.0.0.1:" + peerPort;
     String client = "http://127.0.0.1:" + clientPort;
@@ -32,14 +32,14 @@ final class InProcessMember implements AutoCloseable {
     vetcd = Vetcd.start(config);
   }
 
-  void stop() {
+  public void stop() {
     if (vetcd != null) {
       vetcd.close();
       vetcd = null;
     }
   }
 
-  String endpoint() {
+  public String endpoint() {
     return "http://127.0.0.1:" + clientPort;
   }
 
@@ -51,7 +51,7 @@ final class InProcessMember implements AutoCloseable {
     }
   }
 
-  static int freePort() throws IOException {
+  public static int freePort() throws IOException {
     try (ServerSocket socket = new ServerSocket(0)) {
       return socket.getLocalPort();
     }
