@@ -70,7 +70,7 @@ public final class Vetcd implements AutoCloseable {
       System.out.println("vetcd Version: 0.1.0\netcd API Version: 3.4");
       return;
     }
-    Logging.configure(config.logLevel());
+    Logging.configure(config.logLevel(), List.of(config.get("log-outputs").split(",")), config.get("log-format"));
     Vetcd vetcd;
     try {
       vetcd = start(config);
@@ -131,7 +131,7 @@ public final class Vetcd implements AutoCloseable {
     for (Class<?> type : List.of(Commands.Write.class, Commands.Read.class, Commands.KeepAlive.class,
         Commands.ExpiredLeases.class, Commands.ExpiredLeasesResult.class, Commands.History.class,
         Commands.HistoryResult.class, Raft.Propose.class, Raft.ProposeFailed.class, Raft.ReadIndex.class,
-        Raft.ReadIndexDone.class, Raft.ReadIndexFailed.class, Raft.Committed.class, Raft.State.class,
+        Raft.ReadIndexDone.class, Raft.ReadIndexFailed.class, Raft.Committed.class, Raft.State.class, Raft.ForwardToLeader.class,
         Watches.Revision.class, Watches.Compacted.class, Watches.Frame.class, Watches.StreamClosed.class,
         Watches.StreamBlocked.class, Watches.StreamDrained.class, WatchResponse.class)) {
       registerCodec(vertx, type);
@@ -139,18 +139,30 @@ public final class Vetcd implements AutoCloseable {
     registerProtoCodecs(vertx);
 
     List<URI> clientUrls = config.clientUrls();
+    RaftVerticle.Peers peers = peers(config, membership);
     Vetcd vetcd = new Vetcd(vertx, store, wal);
     Future<?> deployed = vertx.deployVerticle(new ApplyVerticle(store, lessor, membership, REQUEST_TIMEOUT_MILLIS,
-            config.electionTimeoutMillis()))
+            config.electionTimeoutMillis(), config.quotaBackendBytes()))
         .compose(id -> vertx.deployVerticle(new WatchVerticle(store.currentRevision(), store.compactRevision(), membership,
             config.maxRequestBytes())))
         .compose(id -> vertx.deployVerticle(new RaftVerticle(node, wal, config.heartbeatIntervalMillis(),
-            membership.voterIds().size() == 1)))
+            config.electionTimeoutMillis(), membership.voterIds().size() == 1, peers)))
         .compose(id -> vertx.deployVerticle(new LeaseVerticle()))
         .compose(id -> listenClients(vertx, config, clientUrls));
     deployed.await(30, TimeUnit.SECONDS);
     log.info("ready to serve client requests on {}", config.get("listen-client-urls"));
     return vetcd;
+  }
+
+  /** The peer URLs to listen on and, for every other member, where to reach it. */
+  private static RaftVerticle.Peers peers(ServerConfig config, Membership membership) throws Exception {
+    Map<Long, List<String>> peerUrls = new java.util.LinkedHashMap<>();
+    for (io.vetcd.pb.Member member : membership.members()) {
+      if (member.getID() != membership.localMemberId()) {
+        peerUrls.put(member.getID(), member.getPeerURLsList());
+      }
+    }
+    return new RaftVerticle.Peers(membership.clusterId(), config.peerUrls(), peerUrls);
   }
 
   private static Future<?> listenClients(Vertx vertx, ServerConfig config, List<URI> clientUrls) {
@@ -201,7 +213,7 @@ public final class Vetcd implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     try {
-      store.commit();
+      // The verticles have stopped and finished their in-flight commit and fsync: close in order.
       store.close();
       wal.sync();
       wal.close();

@@ -25,6 +25,12 @@ public final class Raft {
     }
   }
 
+  /**
+   * A call only the leader can answer (lease keep-alive, time-to-live), forwarded over the peer
+   * transport by a follower. The payload is opaque to raft; the reply is the answer's bytes.
+   */
+  public record ForwardToLeader(byte[] payload) {}
+
   /** The member's view of the cluster: leader, term, commit index. */
   public record State(long memberId, long leaderId, long term, long commitIndex, boolean leader) {}
 }

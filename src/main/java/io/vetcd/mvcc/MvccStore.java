@@ -64,6 +64,8 @@ public final class MvccStore implements Closeable {
   private final BTreeMap<String, Long> meta;
   /** Lease id → granted TTL in seconds; in the same MapDB commits as the data it guards. */
   private final BTreeMap<Long, Long> leases;
+  /** Member id → bit set of raised alarm types (1 << AlarmType number). */
+  private final BTreeMap<Long, Integer> alarms;
   private final TreeMap<ByteString, KeyIndex> index = new TreeMap<>(KEY_ORDER);
   private volatile long currentRev = 1;
   private volatile long compactRev = -1;
@@ -79,6 +81,7 @@ public final class MvccStore implements Closeable {
         .valuesOutsideNodesEnable().createOrOpen();
     this.meta = db.treeMap("meta", Serializer.STRING, Serializer.LONG).createOrOpen();
     this.leases = db.treeMap("lease", Serializer.LONG, Serializer.LONG).createOrOpen();
+    this.alarms = db.treeMap("alarm", Serializer.LONG, Serializer.INTEGER).createOrOpen();
     restore();
   }
 
@@ -204,6 +207,11 @@ public final class MvccStore implements Closeable {
   /** The persisted lease table (id → TTL seconds), written by the apply layer, committed with the data. */
   public java.util.Map<Long, Long> leaseTable() {
     return leases;
+  }
+
+  /** The persisted alarms (member id → bit set of alarm types), committed with the data. */
+  public java.util.Map<Long, Integer> alarmTable() {
+    return alarms;
   }
 
   /** Every live key attached to a lease, with its lease: rebuilds lease attachments at start. */

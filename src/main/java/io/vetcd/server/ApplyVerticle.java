@@ -18,6 +18,8 @@ import io.vetcd.mvcc.MvccStore;
 import io.vetcd.mvcc.WriteResult;
 import io.vetcd.pb.AlarmRequest;
 import io.vetcd.pb.AlarmResponse;
+import io.vetcd.pb.AlarmMember;
+import io.vetcd.pb.AlarmType;
 import io.vetcd.pb.CompactionResponse;
 import io.vetcd.pb.Event;
 import io.vetcd.pb.HashKVRequest;
@@ -73,6 +75,7 @@ public final class ApplyVerticle extends VerticleBase {
   private final Membership membership;
   private final long requestTimeoutMillis;
   private final long electionTimeoutMillis;
+  private final long quotaBytes;
 
   private long appliedIndex;
   private long term;
@@ -92,9 +95,13 @@ public final class ApplyVerticle extends VerticleBase {
   private final ArrayDeque<Raft.Committed> applyQueue = new ArrayDeque<>();
   private boolean committing;
   private boolean dirty;
+  /** Set when the member stops: no new commits; the composition root commits and closes the store. */
+  private boolean stopping;
+  private io.vertx.core.Promise<Void> idle;
 
   public ApplyVerticle(MvccStore store, Lessor lessor, Membership membership, long requestTimeoutMillis,
-      long electionTimeoutMillis) {
+      long electionTimeoutMillis, long quotaBytes) {
+    this.quotaBytes = quotaBytes;
     this.store = store;
     this.lessor = lessor;
     this.membership = membership;
@@ -112,7 +119,20 @@ public final class ApplyVerticle extends VerticleBase {
     bus.<Commands.ExpiredLeases>localConsumer(Addresses.APPLY_EXPIRED_LEASES, this::onExpiredLeases);
     bus.<Commands.History>localConsumer(Addresses.APPLY_HISTORY, this::onHistory);
     bus.localConsumer(Addresses.APPLY_FROM_RAFT, this::onFromRaft);
+    bus.<byte[]>localConsumer(Addresses.APPLY_FORWARDED, this::onForwarded);
     return Future.succeededFuture();
+  }
+
+  @Override
+  public Future<?> stop() {
+    stopping = true;
+    if (!committing) {
+      // The final commit (when the store closes) must carry the index of what it holds.
+      store.setConsistentIndex(appliedIndex);
+      return Future.succeededFuture();
+    }
+    idle = io.vertx.core.Promise.promise();
+    return idle.future();
   }
 
   // ---- writes ----
@@ -122,8 +142,21 @@ public final class ApplyVerticle extends VerticleBase {
       fail(message, Errors.TOO_MANY_REQUESTS);
       return;
     }
+    InternalRequest incoming = message.body().request();
+    if (needsSpace(incoming) && store.sizeInUseBytes() + incoming.getSerializedSize() > quotaBytes) {
+      // As etcd: the member that finds the quota exceeded raises the NOSPACE alarm through raft.
+      if (!hasAlarm(AlarmType.NOSPACE)) {
+        log.warn("database space exceeded ({} bytes in use, quota {}): raising the NOSPACE alarm",
+            store.sizeInUseBytes(), quotaBytes);
+        vertx.eventBus().send(Addresses.APPLY_WRITE, new Commands.Write(InternalRequest.newBuilder()
+            .setAlarm(AlarmRequest.newBuilder().setAction(AlarmRequest.AlarmAction.ACTIVATE)
+                .setMemberID(membership.localMemberId()).setAlarm(AlarmType.NOSPACE)).build()));
+      }
+      fail(message, Errors.NO_SPACE);
+      return;
+    }
     long requestId = nextRequestId++;
-    InternalRequest request = message.body().request().toBuilder()
+    InternalRequest request = incoming.toBuilder()
         .setMemberId(membership.localMemberId()).setRequestId(requestId).build();
     long timerId = vertx.setTimer(requestTimeoutMillis, t -> {
       PendingWrite expired = pendingWrites.remove(requestId);
@@ -169,7 +202,7 @@ public final class ApplyVerticle extends VerticleBase {
   }
 
   private void drainApplyQueue() {
-    if (committing) {
+    if (committing || stopping) {
       return;
     }
     while (!applyQueue.isEmpty()) {
@@ -189,6 +222,16 @@ public final class ApplyVerticle extends VerticleBase {
         return null;
       }, true).onComplete(ar -> {
         committing = false;
+        if (stopping) {
+          if (ar.failed()) {
+            log.warn("MapDB commit failed while stopping: {}", ar.cause().toString());
+          }
+          store.setConsistentIndex(appliedIndex);
+          if (idle != null) {
+            idle.tryComplete();
+          }
+          return;
+        }
         if (ar.failed()) {
           // A store that cannot commit cannot keep its promises: stop loudly.
           log.error("MapDB commit failed; stopping the member", ar.cause());
@@ -237,6 +280,9 @@ public final class ApplyVerticle extends VerticleBase {
   }
 
   private Object apply(InternalRequest request, Entry entry) {
+    if (hasAlarm(AlarmType.NOSPACE) && needsSpace(request)) {
+      throw Errors.NO_SPACE;
+    }
     switch (request.getRequestCase()) {
       case PUT -> {
         WriteResult<io.vetcd.pb.PutResponse> w = store.put(request.getPut());
@@ -271,10 +317,84 @@ public final class ApplyVerticle extends VerticleBase {
         return LeaseRevokeResponse.newBuilder().setHeader(header()).build();
       }
       case ALARM -> {
-        return AlarmResponse.newBuilder().setHeader(header()).build();
+        return applyAlarm(request.getAlarm());
       }
       default -> throw new IllegalStateException("unknown request in raft entry " + entry.index());
     }
+  }
+
+  /** Requests that grow the store: refused while the NOSPACE alarm is raised. */
+  private static boolean needsSpace(InternalRequest request) {
+    return switch (request.getRequestCase()) {
+      case PUT, LEASE_GRANT -> true;
+      case TXN -> hasPut(request.getTxn());
+      default -> false;
+    };
+  }
+
+  private static boolean hasPut(TxnRequest txn) {
+    for (List<RequestOp> ops : List.of(txn.getSuccessList(), txn.getFailureList())) {
+      for (RequestOp op : ops) {
+        if (op.hasRequestPut() || (op.hasRequestTxn() && hasPut(op.getRequestTxn()))) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private boolean hasAlarm(AlarmType type) {
+    for (int bits : store.alarmTable().values()) {
+      if ((bits & (1 << type.getNumber())) != 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private List<AlarmMember> alarms() {
+    List<AlarmMember> alarms = new ArrayList<>();
+    for (Map.Entry<Long, Integer> e : store.alarmTable().entrySet()) {
+      for (AlarmType type : AlarmType.values()) {
+        if (type != AlarmType.UNRECOGNIZED && type != AlarmType.NONE && (e.getValue() & (1 << type.getNumber())) != 0) {
+          alarms.add(AlarmMember.newBuilder().setMemberID(e.getKey()).setAlarm(type).build());
+        }
+      }
+    }
+    return alarms;
+  }
+
+  private AlarmResponse applyAlarm(AlarmRequest request) {
+    AlarmResponse.Builder response = AlarmResponse.newBuilder();
+    Map<Long, Integer> table = store.alarmTable();
+    int bit = 1 << request.getAlarm().getNumber();
+    AlarmMember member = AlarmMember.newBuilder().setMemberID(request.getMemberID()).setAlarm(request.getAlarm()).build();
+    switch (request.getAction()) {
+      case ACTIVATE -> {
+        if (request.getAlarm() != AlarmType.NONE) {
+          int before = table.getOrDefault(request.getMemberID(), 0);
+          table.put(request.getMemberID(), before | bit);
+          if ((before & bit) == 0) {
+            log.warn("alarm {} raised by member {}", request.getAlarm(), Long.toHexString(request.getMemberID()));
+          }
+          response.addAlarms(member);
+        }
+      }
+      case DEACTIVATE -> {
+        int before = table.getOrDefault(request.getMemberID(), 0);
+        if ((before & bit) != 0) {
+          if ((before & ~bit) == 0) {
+            table.remove(request.getMemberID());
+          } else {
+            table.put(request.getMemberID(), before & ~bit);
+          }
+          log.info("alarm {} of member {} cleared", request.getAlarm(), Long.toHexString(request.getMemberID()));
+          response.addAlarms(member);
+        }
+      }
+      default -> response.addAllAlarms(alarms());
+    }
+    return response.setHeader(header()).build();
   }
 
   private LeaseGrantResponse grant(LeaseGrantRequest request, Entry entry, long proposerId) {
@@ -309,6 +429,11 @@ public final class ApplyVerticle extends VerticleBase {
   // ---- reads ----
 
   private void onRead(Message<Commands.Read> message) {
+    if (message.body().request() instanceof LeaseTimeToLiveRequest ttl && !leader) {
+      // Only the leader knows the remaining TTL: ask it.
+      forwardToLeader(message, FORWARD_TIME_TO_LIVE, ttl.toByteArray(), LeaseTimeToLiveResponse::parseFrom);
+      return;
+    }
     if (!message.body().linearizable()) {
       serveRead(message);
       return;
@@ -409,7 +534,7 @@ public final class ApplyVerticle extends VerticleBase {
     if (request instanceof StatusRequest) {
       return StatusResponse.newBuilder().setHeader(header()).setVersion(VERSION).setDbSize(store.sizeBytes())
           .setDbSizeInUse(store.sizeInUseBytes()).setLeader(leaderId).setRaftIndex(Math.max(commitIndex, appliedIndex))
-          .setRaftTerm(term).setRaftAppliedIndex(appliedIndex).build();
+          .setRaftTerm(term).setRaftAppliedIndex(appliedIndex).addAllErrors(statusErrors()).build();
     }
     if (request instanceof HashKVRequest hashKv) {
       int hash = store.hashKv(hashKv.getRevision());
@@ -423,26 +548,105 @@ public final class ApplyVerticle extends VerticleBase {
       return io.vetcd.pb.DefragmentResponse.newBuilder().setHeader(header()).build();
     }
     if (request instanceof AlarmRequest) {
-      return AlarmResponse.newBuilder().setHeader(header()).build();
+      return AlarmResponse.newBuilder().setHeader(header()).addAllAlarms(alarms()).build();
     }
     throw new EtcdException(GrpcCode.UNIMPLEMENTED, "unknown read " + request.getClass().getSimpleName());
+  }
+
+  /** What etcd lists under Status errors: no leader, and every raised alarm in protobuf text form. */
+  private List<String> statusErrors() {
+    List<String> errors = new ArrayList<>();
+    if (leaderId == 0) {
+      errors.add(Errors.NO_LEADER.getMessage());
+    }
+    for (AlarmMember alarm : alarms()) {
+      errors.add("memberID:" + Long.toUnsignedString(alarm.getMemberID()) + " alarm:" + alarm.getAlarm() + " ");
+    }
+    return errors;
   }
 
   // ---- leases ----
 
   private void onKeepAlive(Message<Commands.KeepAlive> message) {
     long id = message.body().leaseId();
-    LeaseKeepAliveResponse.Builder response = LeaseKeepAliveResponse.newBuilder().setID(id);
     if (!leader) {
-      fail(message, leaderId == 0 ? Errors.NO_LEADER : Errors.NOT_LEADER);
+      // Only the leader tracks deadlines: a follower forwards the renewal to it.
+      forwardToLeader(message, FORWARD_KEEP_ALIVE,
+          io.vetcd.pb.LeaseKeepAliveRequest.newBuilder().setID(id).build().toByteArray(),
+          LeaseKeepAliveResponse::parseFrom);
       return;
     }
+    message.reply(keepAlive(id));
+  }
+
+  private LeaseKeepAliveResponse keepAlive(long id) {
+    LeaseKeepAliveResponse.Builder response = LeaseKeepAliveResponse.newBuilder().setID(id);
     try {
       response.setTTL(lessor.renew(id, nowMillis()));
     } catch (EtcdException notFound) {
       response.setTTL(0); // etcd answers a keep-alive of an unknown lease with TTL 0
     }
-    message.reply(response.setHeader(header()).build());
+    return response.setHeader(header()).build();
+  }
+
+  // ---- calls only the leader answers, forwarded by followers ----
+
+  private static final byte FORWARD_KEEP_ALIVE = 1;
+  private static final byte FORWARD_TIME_TO_LIVE = 2;
+
+  private interface Parser<T> {
+    T parse(byte[] bytes) throws InvalidProtocolBufferException;
+  }
+
+  private <T extends com.google.protobuf.Message> void forwardToLeader(Message<?> message, byte kind, byte[] request,
+      Parser<T> parser) {
+    if (leaderId == 0) {
+      fail(message, Errors.NO_LEADER);
+      return;
+    }
+    byte[] payload = new byte[request.length + 1];
+    payload[0] = kind;
+    System.arraycopy(request, 0, payload, 1, request.length);
+    vertx.eventBus().<byte[]>request(Addresses.RAFT_FORWARD, new Raft.ForwardToLeader(payload)).onComplete(ar -> {
+      if (ar.failed()) {
+        if (ar.cause() instanceof io.vertx.core.eventbus.ReplyException r
+            && r.failureType() == io.vertx.core.eventbus.ReplyFailure.RECIPIENT_FAILURE) {
+          message.fail(r.failureCode(), r.getMessage());
+        } else {
+          fail(message, Errors.TIMEOUT);
+        }
+        return;
+      }
+      try {
+        T answer = parser.parse(ar.result().body());
+        // The header is this member's, as etcd's forwarding follower answers.
+        com.google.protobuf.Message.Builder b = answer.toBuilder();
+        b.setField(b.getDescriptorForType().findFieldByName("header"), header());
+        message.reply(b.build());
+      } catch (InvalidProtocolBufferException e) {
+        fail(message, new EtcdException(GrpcCode.INTERNAL, "malformed answer from the leader"));
+      }
+    });
+  }
+
+  private void onForwarded(Message<byte[]> message) {
+    if (!leader) {
+      fail(message, leaderId == 0 ? Errors.NO_LEADER : Errors.NOT_LEADER);
+      return;
+    }
+    byte[] payload = message.body();
+    try {
+      byte[] request = java.util.Arrays.copyOfRange(payload, 1, payload.length);
+      switch (payload[0]) {
+        case FORWARD_KEEP_ALIVE -> message.reply(
+            keepAlive(io.vetcd.pb.LeaseKeepAliveRequest.parseFrom(request).getID()).toByteArray());
+        case FORWARD_TIME_TO_LIVE -> message.reply(
+            ((com.google.protobuf.Message) read(LeaseTimeToLiveRequest.parseFrom(request))).toByteArray());
+        default -> fail(message, new EtcdException(GrpcCode.UNIMPLEMENTED, "unknown forwarded call " + payload[0]));
+      }
+    } catch (InvalidProtocolBufferException | ArrayIndexOutOfBoundsException e) {
+      fail(message, new EtcdException(GrpcCode.INVALID_ARGUMENT, "malformed forwarded call"));
+    }
   }
 
   private void onExpiredLeases(Message<Commands.ExpiredLeases> message) {

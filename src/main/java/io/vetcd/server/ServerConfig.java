@@ -48,7 +48,8 @@ public final class ServerConfig {
       new Flag("auto-compaction-retention", "0", "Auto compaction retention for mvcc key value store. 0 means disable auto compaction."),
       new Flag("log-level", "info", "Configures log level. Only supports debug, info, warn, error, panic, or fatal."),
       new Flag("logger", "zap", "Specify 'zap' for structured logging or 'capnslog'."),
-      new Flag("log-outputs", "default", "Specify 'stdout' or 'stderr' to skip journald logging even when running under systemd."),
+      new Flag("log-outputs", "default", "Specify 'stdout' or 'stderr' or file paths (comma-separated) for the logs."),
+      new Flag("log-format", "console", "Configures log format. Only supports json, console."),
       new Flag("enable-v2", "false", "Accept etcd V2 client requests (not supported by vetcd)."),
       new Flag("config-file", "", "Path to the server configuration file (YAML)."));
 

@@ -12,9 +12,11 @@ import java.util.Map;
 final class InProcessMember implements AutoCloseable {
   final int clientPort;
   final Path dataDir;
+  private final String[] extraFlags;
   private Vetcd vetcd;
 
-  InProcessMember() throws Exception {
+  InProcessMember(String... extraFlags) throws Exception {
+    this.extraFlags = extraFlags;
     this.clientPort = freePort();
     this.dataDir = Files.createTempDirectory("vetcd-it");
     start();
@@ -24,11 +26,13 @@ final class InProcessMember implements AutoCloseable {
     int peerPort = freePort();
     String peer = "http://127.0.0.1:" + peerPort;
     String client = "http://127.0.0.1:" + clientPort;
-    ServerConfig config = ServerConfig.parse(new String[] {
+    java.util.List<String> flags = new java.util.ArrayList<>(java.util.List.of(
         "--name", "it", "--data-dir", dataDir.toString(),
         "--listen-client-urls", client, "--advertise-client-urls", client,
         "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-        "--initial-cluster", "it=" + peer}, Map.of());
+        "--initial-cluster", "it=" + peer));
+    flags.addAll(java.util.List.of(extraFlags));
+    ServerConfig config = ServerConfig.parse(flags.toArray(String[]::new), Map.of());
     vetcd = Vetcd.start(config);
   }
 

@@ -15,6 +15,7 @@ import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
 import io.vetcd.bus.Addresses;
 import io.vetcd.bus.Commands;
+import io.vetcd.bus.RaftStatus;
 import io.vetcd.bus.Watches;
 import io.vetcd.errors.Errors;
 import io.vetcd.errors.EtcdException;
@@ -57,6 +58,7 @@ public final class GrpcFrontend {
     bindCluster();
     bindMaintenance();
     bindAuth();
+    bindLockAndElection(new io.vetcd.api.Recipes(new io.vetcd.api.BusClient(vertx, requestTimeoutMillis)));
   }
 
   public GrpcServer server() {
@@ -89,6 +91,9 @@ public final class GrpcFrontend {
 
   private void bindWatch() {
     server.callHandler(WatchGrpcService.Watch, request -> {
+      if (refuseWithoutLeader(request)) {
+        return;
+      }
       String streamKey = "g" + STREAM_IDS.incrementAndGet();
       GrpcServerResponse<WatchRequest, WatchResponse> response = request.response();
       response.setWriteQueueMaxSize(64);
@@ -143,6 +148,9 @@ public final class GrpcFrontend {
     unary(LeaseGrpcService.LeaseTimeToLive, r -> read(r, true));
     unary(LeaseGrpcService.LeaseLeases, r -> read(r, true));
     server.callHandler(LeaseGrpcService.LeaseKeepAlive, request -> {
+      if (refuseWithoutLeader(request)) {
+        return;
+      }
       GrpcServerResponse<LeaseKeepAliveRequest, LeaseKeepAliveResponse> response = request.response();
       request.handler(keepAlive -> vertx.eventBus()
           .<LeaseKeepAliveResponse>request(Addresses.APPLY_KEEPALIVE, new Commands.KeepAlive(keepAlive.getID()), delivery)
@@ -174,7 +182,8 @@ public final class GrpcFrontend {
     unary(MaintenanceGrpcService.Hash, r -> read(r, false));
     unary(MaintenanceGrpcService.HashKV, r -> read(r, false));
     unary(MaintenanceGrpcService.Defragment, r -> read(r, false));
-    unary(MaintenanceGrpcService.Alarm, r -> read(r, false));
+    unary(MaintenanceGrpcService.Alarm, r -> r.getAction() == AlarmRequest.AlarmAction.GET ? read(r, false)
+        : write(InternalRequest.newBuilder().setAlarm(r).build()));
   }
 
   private void bindAuth() {
@@ -184,10 +193,35 @@ public final class GrpcFrontend {
     });
   }
 
+  // ---- Lock, Election ----
+
+  private void bindLockAndElection(io.vetcd.api.Recipes recipes) {
+    unary(io.vetcd.pb.lock.LockGrpcService.Lock, recipes::lock);
+    unary(io.vetcd.pb.lock.LockGrpcService.Unlock, recipes::unlock);
+    unary(io.vetcd.pb.election.ElectionGrpcService.Campaign, recipes::campaign);
+    unary(io.vetcd.pb.election.ElectionGrpcService.Proclaim, recipes::proclaim);
+    unary(io.vetcd.pb.election.ElectionGrpcService.Leader, r -> recipes.leader(r.getName()));
+    unary(io.vetcd.pb.election.ElectionGrpcService.Resign, recipes::resign);
+    server.callHandler(io.vetcd.pb.election.ElectionGrpcService.Observe, request -> {
+      var response = request.response();
+      request.handler(leaderRequest -> {
+        Runnable stop = recipes.observe(leaderRequest.getName(), response::write, e -> {
+          EtcdException error = toEtcd(e);
+          response.status(GrpcStatus.valueOf(error.code().number)).statusMessage(error.getMessage()).end();
+        });
+        response.exceptionHandler(e -> stop.run());
+        request.exceptionHandler(e -> stop.run());
+      });
+    });
+  }
+
   // ---- plumbing ----
 
   private <Req, Resp> void unary(ServiceMethod<Req, Resp> method, Function<Req, Future<?>> handler) {
     server.callHandler(method, request -> {
+      if (refuseWithoutLeader(request)) {
+        return;
+      }
       request.handler(message -> {
         Future<?> result;
         try {
@@ -213,6 +247,15 @@ public final class GrpcFrontend {
     });
   }
 
+  /** gRPC metadata {@code hasleader=true}: fail at once when the member knows no leader, as etcd does. */
+  private boolean refuseWithoutLeader(GrpcServerRequest<?, ?> request) {
+    if (!"true".equals(request.headers().get("hasleader")) || RaftStatus.leader(vertx) != 0) {
+      return false;
+    }
+    request.response().status(GrpcStatus.UNAVAILABLE).statusMessage(Errors.NO_LEADER.getMessage()).end();
+    return true;
+  }
+
   private Future<Object> write(InternalRequest request) {
     if (request.getSerializedSize() > maxRequestBytes) {
       return Future.failedFuture(Errors.REQUEST_TOO_LARGE);
@@ -227,22 +270,6 @@ public final class GrpcFrontend {
   }
 
   static EtcdException toEtcd(Throwable t) {
-    if (t instanceof EtcdException e) {
-      return e;
-    }
-    if (t instanceof ReplyException reply) {
-      if (reply.failureType() == ReplyFailure.TIMEOUT) {
-        return Errors.TIMEOUT;
-      }
-      if (reply.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
-        for (GrpcCode code : GrpcCode.values()) {
-          if (code.number == reply.failureCode()) {
-            return new EtcdException(code, reply.getMessage());
-          }
-        }
-      }
-      return Errors.STOPPED;
-    }
-    return new EtcdException(GrpcCode.UNKNOWN, String.valueOf(t.getMessage()));
+    return io.vetcd.api.BusClient.toEtcd(t);
   }
 }

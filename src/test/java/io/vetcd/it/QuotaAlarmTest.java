@@ -1,0 +1,57 @@
+package io.vetcd.it;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.maintenance.AlarmMember;
+import io.etcd.jetcd.maintenance.AlarmType;
+import io.etcd.jetcd.options.DeleteOption;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** --quota-backend-bytes: the NOSPACE alarm, what still works under it, and how an operator clears it. */
+class QuotaAlarmTest {
+  static ByteSequence b(String s) {
+    return ByteSequence.from(s, UTF_8);
+  }
+
+  @Test
+  void space_exceeded_raises_nospace_then_compaction_and_disarm_restore_writes() throws Exception {
+    try (InProcessMember member = new InProcessMember("--quota-backend-bytes", "200000");
+        Client client = Client.builder().endpoints(member.endpoint()).build()) {
+      ByteSequence value = ByteSequence.from(new byte[10_000]);
+      ExecutionException full = null;
+      for (int i = 0; i < 100 && full == null; i++) {
+        try {
+          client.getKVClient().put(b("fill/" + (i % 5)), value).get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+          full = e;
+        }
+      }
+      assertNotNull(full, "writes must stop at the quota");
+      assertTrue(full.getCause().getMessage().contains("etcdserver: mvcc: database space exceeded"),
+          full.getCause().getMessage());
+      List<AlarmMember> alarms = client.getMaintenanceClient().listAlarms().get(10, TimeUnit.SECONDS).getAlarms();
+      assertEquals(1, alarms.size());
+      assertEquals(AlarmType.NOSPACE, alarms.get(0).getAlarmType());
+
+      // Under the alarm: reads, deletes and compaction still work; puts do not.
+      assertEquals(5, client.getKVClient().get(b("fill/"), io.etcd.jetcd.options.GetOption.builder().isPrefix(true)
+          .withCountOnly(true).build()).get(10, TimeUnit.SECONDS).getCount());
+      ExecutionException small = assertThrows(ExecutionException.class,
+          () -> client.getKVClient().put(b("tiny"), b("x")).get(10, TimeUnit.SECONDS));
+      assertTrue(small.getCause().getMessage().contains("database space exceeded"));
+      long rev = client.getKVClient().delete(b("fill/"), DeleteOption.builder().isPrefix(true).build())
+          .get(10, TimeUnit.SECONDS).getHeader().getRevision();
+      client.getKVClient().compact(rev).get(10, TimeUnit.SECONDS);
+      client.getMaintenanceClient().alarmDisarm(alarms.get(0)).get(10, TimeUnit.SECONDS);
+
+      assertEquals(List.of(), client.getMaintenanceClient().listAlarms().get(10, TimeUnit.SECONDS).getAlarms());
+      client.getKVClient().put(b("after"), b("ok")).get(10, TimeUnit.SECONDS);
+    }
+  }
+}
