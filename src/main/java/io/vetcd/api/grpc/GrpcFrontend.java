@@ -97,9 +97,19 @@ public final class GrpcFrontend {
       String streamKey = "g" + STREAM_IDS.incrementAndGet();
       GrpcServerResponse<WatchRequest, WatchResponse> response = request.response();
       response.setWriteQueueMaxSize(64);
+      // Set once the client has gone: responses still in flight on the bus are then dropped.
+      java.util.concurrent.atomic.AtomicBoolean gone = new java.util.concurrent.atomic.AtomicBoolean();
       MessageConsumer<WatchResponse> consumer = vertx.eventBus().localConsumer(Addresses.watchStream(streamKey),
           m -> {
-            response.write(m.body());
+            if (gone.get()) {
+              return;
+            }
+            try {
+              response.write(m.body());
+            } catch (IllegalStateException canceled) {
+              gone.set(true);
+              return;
+            }
             if (response.writeQueueFull()) {
               vertx.eventBus().send(Addresses.WATCH, new Watches.StreamBlocked(streamKey));
               response.drainHandler(v -> vertx.eventBus().send(Addresses.WATCH, new Watches.StreamDrained(streamKey)));
@@ -110,6 +120,7 @@ public final class GrpcFrontend {
 
         @Override
         public void run() {
+          gone.set(true);
           if (!closed) {
             closed = true;
             consumer.unregister();
