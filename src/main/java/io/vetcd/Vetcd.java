@@ -120,8 +120,7 @@ public final class Vetcd implements AutoCloseable {
     for (WalEntry e : recovered.entries()) {
       entries.add(new Entry(e.term(), e.index(), EntryType.values()[e.type()], e.data()));
     }
-    HardState hardState = recovered.hardState() == null ? null
-        : new HardState(recovered.hardState().term(), recovered.hardState().votedFor(), recovered.hardState().commit());
+    HardState hardState = reconcile(recovered, store.consistentIndex(), entries);
     RaftNode node = RaftNode.start(raftConfig, hardState, null, entries);
     log.info("starting member {} ({}) in cluster {}: applied index {}, {} WAL entries, revision {}",
         Long.toHexString(membership.localMemberId()), config.name(), Long.toHexString(membership.clusterId()),
@@ -131,7 +130,7 @@ public final class Vetcd implements AutoCloseable {
     for (Class<?> type : List.of(Commands.Write.class, Commands.Read.class, Commands.KeepAlive.class,
         Commands.ExpiredLeases.class, Commands.ExpiredLeasesResult.class, Commands.History.class,
         Commands.HistoryResult.class, Raft.Propose.class, Raft.ProposeFailed.class, Raft.ReadIndex.class,
-        Raft.ReadIndexDone.class, Raft.ReadIndexFailed.class, Raft.Committed.class, Raft.State.class, Raft.ForwardToLeader.class,
+        Raft.ReadIndexDone.class, Raft.ReadIndexFailed.class, Raft.Committed.class, Raft.State.class, Raft.ForwardToLeader.class, Raft.TransferLeader.class,
         Watches.Revision.class, Watches.Compacted.class, Watches.Frame.class, Watches.StreamClosed.class,
         Watches.StreamBlocked.class, Watches.StreamDrained.class, WatchResponse.class)) {
       registerCodec(vertx, type);
@@ -143,7 +142,8 @@ public final class Vetcd implements AutoCloseable {
     Vetcd vetcd = new Vetcd(vertx, store, wal);
     io.vetcd.auth.AuthStore auth = authStore(vertx, config, store);
     Future<?> deployed = vertx.deployVerticle(new ApplyVerticle(store, lessor, membership, REQUEST_TIMEOUT_MILLIS,
-            config.electionTimeoutMillis(), config.quotaBackendBytes(), auth))
+            config.electionTimeoutMillis(), config.quotaBackendBytes(),
+            config.dataDir().resolve("member").resolve("attributes"), auth))
         .compose(id -> vertx.deployVerticle(new WatchVerticle(store.currentRevision(), store.compactRevision(), membership,
             config.maxRequestBytes())))
         .compose(id -> vertx.deployVerticle(new RaftVerticle(node, wal, config.heartbeatIntervalMillis(),
@@ -187,6 +187,37 @@ public final class Vetcd implements AutoCloseable {
       }
     }
     return new RaftVerticle.Peers(membership.clusterId(), config.peerUrls(), peerUrls);
+  }
+
+  /**
+   * The WAL's hard state, made consistent with the store. An entry is applied only after it is
+   * fsynced, so the WAL holds every applied entry; but the hard state record written with it may be
+   * the torn tail that recovery cut off, leaving a commit index below the applied index. Applied
+   * entries are committed, so the commit index is raised to the applied index. A WAL that ends
+   * before the applied index lost acknowledged entries: the member stops rather than reuse indexes.
+   */
+  static HardState reconcile(WalRecovered recovered, long appliedIndex, List<Entry> entries) {
+    long lastIndex = entries.isEmpty()
+        ? (recovered.snapshot() == null ? 0 : recovered.snapshot().index())
+        : entries.get(entries.size() - 1).index();
+    if (appliedIndex > lastIndex) {
+      throw new IllegalStateException("the store has applied raft index " + appliedIndex
+          + " but the WAL ends at index " + lastIndex + ": the WAL lost entries it had acknowledged");
+    }
+    if (recovered.hardState() == null) {
+      return appliedIndex == 0 ? null : new HardState(entries.get(entries.size() - 1).term(), 0, appliedIndex);
+    }
+    long commit = Math.max(recovered.hardState().commit(), appliedIndex);
+    if (commit != recovered.hardState().commit()) {
+      log.warn("the WAL's commit index {} is behind the applied index {} (torn hard state): raised",
+          recovered.hardState().commit(), appliedIndex);
+    }
+    long lastTerm = entries.isEmpty() ? 0 : entries.get(entries.size() - 1).term();
+    if (lastTerm > recovered.hardState().term()) {
+      // The hard state of that term was torn before its fsync finished, so no vote of it was sent.
+      return new HardState(lastTerm, 0, commit);
+    }
+    return new HardState(recovered.hardState().term(), recovered.hardState().votedFor(), commit);
   }
 
   private static Future<?> listenClients(Vertx vertx, ServerConfig config, List<URI> clientUrls) {

@@ -31,6 +31,12 @@ public final class Raft {
    */
   public record ForwardToLeader(byte[] payload) {}
 
+  /**
+   * Maintenance.MoveLeader: the leader hands leadership to {@code targetId}; the reply (a Long) is
+   * the new leader's id once it leads.
+   */
+  public record TransferLeader(long targetId) {}
+
   /** The member's view of the cluster: leader, term, commit index. */
   public record State(long memberId, long leaderId, long term, long commitIndex, boolean leader) {}
 }

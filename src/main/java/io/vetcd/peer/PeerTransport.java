@@ -42,7 +42,7 @@ public final class PeerTransport {
   private static final Logger log = LoggerFactory.getLogger(PeerTransport.class);
   public static final int FRAME_BYTES_MAX = 64 << 20;
   public static final int QUEUE_FRAMES_MAX = 4096;
-  public static final long QUEUE_BYTES_MAX = 64L << 20;
+  public static final long QUEUE_BYTES_MAX = 16L << 20;
   static final long BACKOFF_MIN_MILLIS = 50;
   static final long BACKOFF_MAX_MILLIS = 1000;
   private static final long HELLO_TIMEOUT_MILLIS = 5000;

@@ -94,6 +94,9 @@ public final class ApplyVerticle extends VerticleBase {
   private final ArrayDeque<WaitingReads> readsWaitingForApply = new ArrayDeque<>();
 
   private final ArrayDeque<Raft.Committed> applyQueue = new ArrayDeque<>();
+  private final Map<Long, io.vetcd.pb.Member> publishedAttributes = new HashMap<>();
+  private final java.nio.file.Path attributesFile;
+  private boolean attributesPublishing;
   private boolean committing;
   private boolean dirty;
   /** Set when the member stops: no new commits; the composition root commits and closes the store. */
@@ -102,14 +105,32 @@ public final class ApplyVerticle extends VerticleBase {
 
   public ApplyVerticle(MvccStore store, Lessor lessor, Membership membership, long requestTimeoutMillis,
       long electionTimeoutMillis, long quotaBytes) {
-    this(store, lessor, membership, requestTimeoutMillis, electionTimeoutMillis, quotaBytes,
+    this(store, lessor, membership, requestTimeoutMillis, electionTimeoutMillis, quotaBytes, (java.nio.file.Path) null);
+  }
+
+  /** {@code attributesFile}: where the names and client URLs the members published are kept (null: nowhere). */
+  public ApplyVerticle(MvccStore store, Lessor lessor, Membership membership, long requestTimeoutMillis,
+      long electionTimeoutMillis, long quotaBytes, java.nio.file.Path attributesFile) {
+    this(store, lessor, membership, requestTimeoutMillis, electionTimeoutMillis, quotaBytes, attributesFile,
         new io.vetcd.auth.AuthStore(store.authTable(), new io.vetcd.auth.SimpleTokens(ApplyVerticle::nowMillis, 300_000)));
   }
 
+  /** {@code auth}: the auth store, shared with the frontends (which check reads and watches against it). */
   public ApplyVerticle(MvccStore store, Lessor lessor, Membership membership, long requestTimeoutMillis,
-      long electionTimeoutMillis, long quotaBytes, io.vetcd.auth.AuthStore auth) {
+      long electionTimeoutMillis, long quotaBytes, java.nio.file.Path attributesFile, io.vetcd.auth.AuthStore auth) {
     this.auth = auth;
     this.quotaBytes = quotaBytes;
+    this.attributesFile = attributesFile;
+    if (attributesFile != null && java.nio.file.Files.exists(attributesFile)) {
+      try {
+        for (io.vetcd.pb.Member m : MemberListResponse.parseFrom(java.nio.file.Files.readAllBytes(attributesFile))
+            .getMembersList()) {
+          publishedAttributes.put(m.getID(), m);
+        }
+      } catch (java.io.IOException e) {
+        log.warn("ignoring unreadable {}: {}", attributesFile, e.toString());
+      }
+    }
     this.store = store;
     this.lessor = lessor;
     this.membership = membership;
@@ -196,7 +217,63 @@ public final class ApplyVerticle extends VerticleBase {
     }
   }
 
+  /** The members, with the names and client URLs they published through raft. */
+  private List<io.vetcd.pb.Member> members() {
+    List<io.vetcd.pb.Member> members = new ArrayList<>();
+    for (io.vetcd.pb.Member m : membership.members()) {
+      io.vetcd.pb.Member published = publishedAttributes.get(m.getID());
+      if (published != null) {
+        m = m.toBuilder().setName(published.getName()).clearClientURLs()
+            .addAllClientURLs(published.getClientURLsList()).build();
+      }
+      members.add(m);
+    }
+    return members;
+  }
+
+  /** Keeps the published attributes across restarts (they are idempotent: a stale file is harmless). */
+  private void saveAttributes() {
+    if (attributesFile == null) {
+      return;
+    }
+    byte[] bytes = MemberListResponse.newBuilder().addAllMembers(publishedAttributes.values()).build().toByteArray();
+    String tmp = attributesFile + ".tmp";
+    vertx.fileSystem().writeFile(tmp, io.vertx.core.buffer.Buffer.buffer(bytes))
+        .compose(v -> vertx.fileSystem().move(tmp, attributesFile.toString(),
+            new io.vertx.core.file.CopyOptions().setReplaceExisting(true).setAtomicMove(true)))
+        .onFailure(e -> log.warn("cannot save {}: {}", attributesFile, e.toString()));
+  }
+
+  /**
+   * Once there is a leader, proposes this member's name and client URLs (retrying until applied).
+   * Not persisted: every member publishes again each time it starts.
+   */
+  private void publishAttributes() {
+    if (attributesPublishing) {
+      return;
+    }
+    attributesPublishing = true;
+    io.vetcd.pb.Member self = membership.members().stream()
+        .filter(m -> m.getID() == membership.localMemberId()).findFirst().orElse(null);
+    if (self == null) {
+      return;
+    }
+    InternalRequest publish = InternalRequest.newBuilder().setMemberAttributes(io.vetcd.pb.Member.newBuilder()
+        .setID(self.getID()).setName(self.getName()).addAllClientURLs(self.getClientURLsList())).build();
+    vertx.eventBus().request(Addresses.APPLY_WRITE, new Commands.Write(publish)).onComplete(ar -> {
+      if (ar.failed()) {
+        vertx.setTimer(500, t -> {
+          attributesPublishing = false;
+          publishAttributes();
+        });
+      }
+    });
+  }
+
   private void onRaftState(Raft.State state) {
+    if (state.leaderId() != 0) {
+      publishAttributes();
+    }
     boolean wasLeader = leader;
     term = state.term();
     leaderId = state.leaderId();
@@ -331,6 +408,13 @@ public final class ApplyVerticle extends VerticleBase {
       }
       case ALARM -> {
         return applyAlarm(request.getAlarm());
+      }
+      case MEMBER_ATTRIBUTES -> {
+        io.vetcd.pb.Member attributes = request.getMemberAttributes();
+        if (!attributes.equals(publishedAttributes.put(attributes.getID(), attributes))) {
+          saveAttributes();
+        }
+        return MemberListResponse.newBuilder().setHeader(header()).addAllMembers(members()).build();
       }
       default -> throw new IllegalStateException("unknown request in raft entry " + entry.index());
     }
@@ -547,7 +631,9 @@ public final class ApplyVerticle extends VerticleBase {
       return response.build();
     }
     if (request instanceof MemberListRequest) {
-      return MemberListResponse.newBuilder().setHeader(header()).addAllMembers(membership.members()).build();
+      // etcd's cluster API header carries no revision.
+      return MemberListResponse.newBuilder().setHeader(header().toBuilder().clearRevision())
+          .addAllMembers(members()).build();
     }
     if (request instanceof StatusRequest) {
       return StatusResponse.newBuilder().setHeader(header()).setVersion(VERSION).setDbSize(store.sizeBytes())

@@ -72,6 +72,8 @@ public final class RaftVerticle extends VerticleBase {
   /** Read-index contexts asked of raft and not yet answered, with when they were (last) asked. */
   private final Map<Long, Long> outstandingReads = new LinkedHashMap<>();
   private long droppedPeerMessages;
+  private final List<Message<Raft.TransferLeader>> pendingTransfers = new ArrayList<>();
+  private final Map<Message<Raft.TransferLeader>, Long> transferTimers = new java.util.HashMap<>();
   private int queuedTicks;
   private boolean persisting;
   private boolean readyScheduled;
@@ -200,6 +202,11 @@ public final class RaftVerticle extends VerticleBase {
       queuedProposals.add(new Held<>(propose, nowMillis()));
     } else if (body instanceof Raft.ReadIndex read) {
       queuedReads.add(new Held<>(read, nowMillis()));
+    } else if (body instanceof Raft.TransferLeader transfer) {
+      @SuppressWarnings("unchecked")
+      Message<Raft.TransferLeader> m = (Message<Raft.TransferLeader>) (Message<?>) message;
+      onTransferLeader(m, transfer.targetId());
+      return;
     }
     pump();
   }
@@ -275,6 +282,45 @@ public final class RaftVerticle extends VerticleBase {
         } else {
           it.remove();
         }
+      }
+    }
+  }
+
+  /** etcd's MoveLeader: only the leader accepts it; answered once the target leads. */
+  private void onTransferLeader(Message<Raft.TransferLeader> message, long target) {
+    if (node.role() != Role.LEADER) {
+      message.fail(9, "etcdserver: not leader");
+      return;
+    }
+    if (target == node.id()) {
+      message.reply(target);
+      return;
+    }
+    if (!node.confState().voters().contains(target)) {
+      message.fail(9, "etcdserver: bad leader transferee");
+      return;
+    }
+    node.transferLeadership(target);
+    long timer = vertx.setTimer(2 * electionTimeoutMillis + heartbeatIntervalMillis, t -> {
+      if (pendingTransfers.remove(message)) {
+        message.fail(4, "etcdserver: request timed out, leader transfer took too long");
+      }
+    });
+    pendingTransfers.add(message);
+    transferTimers.put(message, timer);
+    pump();
+  }
+
+  private void answerTransfers(long leaderId) {
+    for (Iterator<Message<Raft.TransferLeader>> it = pendingTransfers.iterator(); it.hasNext(); ) {
+      Message<Raft.TransferLeader> m = it.next();
+      if (m.body().targetId() == leaderId) {
+        it.remove();
+        Long timer = transferTimers.remove(m);
+        if (timer != null) {
+          vertx.cancelTimer(timer);
+        }
+        m.reply(leaderId);
       }
     }
   }
@@ -372,6 +418,9 @@ public final class RaftVerticle extends VerticleBase {
     lastCommit = commit;
     lastRole = role;
     RaftStatus.setLeader(vertx, leaderId);
+    if (!pendingTransfers.isEmpty() && leaderId != 0) {
+      answerTransfers(leaderId);
+    }
     vertx.eventBus().send(Addresses.APPLY_FROM_RAFT,
         new Raft.State(node.id(), leaderId, term, commit, role == Role.LEADER));
   }

@@ -198,6 +198,9 @@ public final class GrpcFrontend {
     unary(MaintenanceGrpcService.Hash, r -> read(r, false));
     unary(MaintenanceGrpcService.HashKV, r -> read(r, false));
     unary(MaintenanceGrpcService.Defragment, r -> read(r, false));
+    unary(MaintenanceGrpcService.MoveLeader, r -> vertx.eventBus()
+        .request(Addresses.RAFT, new io.vetcd.bus.Raft.TransferLeader(r.getTargetID()), delivery)
+        .map(reply -> MoveLeaderResponse.newBuilder().build()));
     unary(MaintenanceGrpcService.Alarm, r -> r.getAction() == AlarmRequest.AlarmAction.GET ? read(r, false)
         : write(InternalRequest.newBuilder().setAlarm(r).build()));
   }
