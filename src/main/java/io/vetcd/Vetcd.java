@@ -140,9 +140,10 @@ public final class Vetcd implements AutoCloseable {
     List<URI> clientUrls = config.clientUrls();
     RaftVerticle.Peers peers = peers(config, membership);
     Vetcd vetcd = new Vetcd(vertx, store, wal);
+    io.vetcd.auth.AuthStore auth = authStore(vertx, config, store);
     Future<?> deployed = vertx.deployVerticle(new ApplyVerticle(store, lessor, membership, REQUEST_TIMEOUT_MILLIS,
             config.electionTimeoutMillis(), config.quotaBackendBytes(),
-            config.dataDir().resolve("member").resolve("attributes")))
+            config.dataDir().resolve("member").resolve("attributes"), auth))
         .compose(id -> vertx.deployVerticle(new WatchVerticle(store.currentRevision(), store.compactRevision(), membership,
             config.maxRequestBytes())))
         .compose(id -> vertx.deployVerticle(new RaftVerticle(node, wal, config.heartbeatIntervalMillis(),
@@ -152,6 +153,29 @@ public final class Vetcd implements AutoCloseable {
     deployed.await(30, TimeUnit.SECONDS);
     log.info("ready to serve client requests on {}", config.get("listen-client-urls"));
     return vetcd;
+  }
+
+  /** The auth store over the MVCC store's auth table, shared with the frontends. */
+  private static io.vetcd.auth.AuthStore authStore(Vertx vertx, ServerConfig config, MvccStore store) {
+    String tokenKind = config.get("auth-token");
+    if (!tokenKind.equals("simple")) {
+      log.warn("--auth-token {}: only simple tokens are supported, using simple", tokenKind);
+    }
+    long ttlMillis = Long.parseLong(config.get("auth-token-ttl")) * 1000;
+    io.vetcd.auth.AuthStore auth = new io.vetcd.auth.AuthStore(store.authTable(),
+        new io.vetcd.auth.SimpleTokens(() -> System.nanoTime() / 1_000_000, ttlMillis));
+    io.vetcd.api.AuthGate.install(vertx, auth, new io.vetcd.auth.Passwords(Integer.parseInt(config.get("bcrypt-cost"))));
+    for (Class<?> type : List.<Class<?>>of(io.vetcd.pb.AuthEnableResponse.class, io.vetcd.pb.AuthDisableResponse.class,
+            io.vetcd.pb.AuthenticateResponse.class, io.vetcd.pb.AuthUserAddResponse.class,
+            io.vetcd.pb.AuthUserGetResponse.class, io.vetcd.pb.AuthUserListResponse.class,
+            io.vetcd.pb.AuthUserDeleteResponse.class, io.vetcd.pb.AuthUserChangePasswordResponse.class,
+            io.vetcd.pb.AuthUserGrantRoleResponse.class, io.vetcd.pb.AuthUserRevokeRoleResponse.class,
+            io.vetcd.pb.AuthRoleAddResponse.class, io.vetcd.pb.AuthRoleGetResponse.class,
+            io.vetcd.pb.AuthRoleListResponse.class, io.vetcd.pb.AuthRoleDeleteResponse.class,
+            io.vetcd.pb.AuthRoleGrantPermissionResponse.class, io.vetcd.pb.AuthRoleRevokePermissionResponse.class)) {
+      registerCodec(vertx, type);
+    }
+    return auth;
   }
 
   /** The peer URLs to listen on and, for every other member, where to reach it. */

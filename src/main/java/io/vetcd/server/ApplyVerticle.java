@@ -76,6 +76,7 @@ public final class ApplyVerticle extends VerticleBase {
   private final long requestTimeoutMillis;
   private final long electionTimeoutMillis;
   private final long quotaBytes;
+  private final io.vetcd.auth.AuthStore auth;
 
   private long appliedIndex;
   private long term;
@@ -104,12 +105,20 @@ public final class ApplyVerticle extends VerticleBase {
 
   public ApplyVerticle(MvccStore store, Lessor lessor, Membership membership, long requestTimeoutMillis,
       long electionTimeoutMillis, long quotaBytes) {
-    this(store, lessor, membership, requestTimeoutMillis, electionTimeoutMillis, quotaBytes, null);
+    this(store, lessor, membership, requestTimeoutMillis, electionTimeoutMillis, quotaBytes, (java.nio.file.Path) null);
   }
 
   /** {@code attributesFile}: where the names and client URLs the members published are kept (null: nowhere). */
   public ApplyVerticle(MvccStore store, Lessor lessor, Membership membership, long requestTimeoutMillis,
       long electionTimeoutMillis, long quotaBytes, java.nio.file.Path attributesFile) {
+    this(store, lessor, membership, requestTimeoutMillis, electionTimeoutMillis, quotaBytes, attributesFile,
+        new io.vetcd.auth.AuthStore(store.authTable(), new io.vetcd.auth.SimpleTokens(ApplyVerticle::nowMillis, 300_000)));
+  }
+
+  /** {@code auth}: the auth store, shared with the frontends (which check reads and watches against it). */
+  public ApplyVerticle(MvccStore store, Lessor lessor, Membership membership, long requestTimeoutMillis,
+      long electionTimeoutMillis, long quotaBytes, java.nio.file.Path attributesFile, io.vetcd.auth.AuthStore auth) {
+    this.auth = auth;
     this.quotaBytes = quotaBytes;
     this.attributesFile = attributesFile;
     if (attributesFile != null && java.nio.file.Files.exists(attributesFile)) {
@@ -356,6 +365,11 @@ public final class ApplyVerticle extends VerticleBase {
   }
 
   private Object apply(InternalRequest request, Entry entry) {
+    // As etcd's auth applier: a client's write is checked against the auth state at this point of the log.
+    auth.checkApply(request, this::leaseKeys);
+    if (io.vetcd.auth.AuthStore.handles(request)) {
+      return auth.apply(request, entry.index(), header());
+    }
     if (hasAlarm(AlarmType.NOSPACE) && needsSpace(request)) {
       throw Errors.NO_SPACE;
     }
@@ -404,6 +418,11 @@ public final class ApplyVerticle extends VerticleBase {
       }
       default -> throw new IllegalStateException("unknown request in raft entry " + entry.index());
     }
+  }
+
+  private List<ByteString> leaseKeys(long leaseId) {
+    Lessor.Lease lease = lessor.get(leaseId);
+    return lease == null ? List.of() : lease.keys();
   }
 
   /** Requests that grow the store: refused while the NOSPACE alarm is raised. */
