@@ -87,6 +87,10 @@ public final class Vetcd implements AutoCloseable {
 
   public static Vetcd start(ServerConfig config) throws Exception {
     Files.createDirectories(config.dataDir().resolve("member").resolve("snap"));
+    for (URI url : config.clientUrls()) {
+      // Fails fast (etcd's message) on an https URL without a certificate; makes the --auto-tls one.
+      io.vetcd.server.Tls.client(config).apply(new HttpServerOptions(), url);
+    }
     Membership membership = Membership.fromInitialCluster(config.initialCluster(), config.clusterToken(), config.name(),
         config.advertiseClientUrls());
     MvccStore store = MvccStore.open(config.dataDir().resolve("member").resolve("snap").resolve("db"));
@@ -225,8 +229,8 @@ public final class Vetcd implements AutoCloseable {
     HttpFrontend http = new HttpFrontend(vertx, ApplyVerticle.VERSION);
     List<Future<HttpServer>> servers = new ArrayList<>();
     for (URI url : clientUrls) {
-      HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(true)
-          .setHost(url.getHost()).setPort(url.getPort()));
+      HttpServer server = vertx.createHttpServer(withTls(config, url, new HttpServerOptions()
+          .setHttp2ClearTextEnabled(true).setHost(url.getHost()).setPort(url.getPort())));
       server.requestHandler(request -> {
         String contentType = request.getHeader("content-type");
         if (contentType != null && contentType.startsWith("application/grpc")) {
@@ -238,6 +242,15 @@ public final class Vetcd implements AutoCloseable {
       servers.add(server.listen());
     }
     return Future.all(servers);
+  }
+
+  /** The client URL's TLS settings (https URLs only), from etcd's client TLS flags. */
+  private static HttpServerOptions withTls(ServerConfig config, URI url, HttpServerOptions options) {
+    try {
+      return io.vetcd.server.Tls.client(config).apply(options, url);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})
