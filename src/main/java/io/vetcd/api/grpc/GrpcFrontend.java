@@ -1,9 +1,7 @@
 package io.vetcd.api.grpc;
 
-import com.google.protobuf.Message;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
@@ -13,16 +11,12 @@ import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
+import io.vetcd.api.Calls;
 import io.vetcd.bus.Addresses;
-import io.vetcd.bus.Commands;
 import io.vetcd.bus.Watches;
-import io.vetcd.errors.Errors;
 import io.vetcd.errors.EtcdException;
 import io.vetcd.errors.GrpcCode;
-import io.vetcd.lease.Lessor;
-import io.vetcd.mvcc.RequestValidator;
 import io.vetcd.pb.*;
-import io.vetcd.pb.internal.InternalRequest;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -39,16 +33,12 @@ public final class GrpcFrontend {
   private static final AtomicLong STREAM_IDS = new AtomicLong();
 
   private final Vertx vertx;
-  private final long maxRequestBytes;
-  private final int maxTxnOps;
-  private final DeliveryOptions delivery;
+  private final Calls calls;
   private final GrpcServer server;
 
   public GrpcFrontend(Vertx vertx, long maxRequestBytes, int maxTxnOps, long requestTimeoutMillis) {
     this.vertx = vertx;
-    this.maxRequestBytes = maxRequestBytes;
-    this.maxTxnOps = maxTxnOps;
-    this.delivery = new DeliveryOptions().setSendTimeout(requestTimeoutMillis + 2_000);
+    this.calls = new Calls(vertx, maxRequestBytes, maxTxnOps, requestTimeoutMillis);
     this.server = GrpcServer.server(vertx,
         new GrpcServerOptions().setMaxMessageSize(maxRequestBytes + GRPC_OVERHEAD_BYTES));
     bindKv();
@@ -67,23 +57,11 @@ public final class GrpcFrontend {
   // ---- KV ----
 
   private void bindKv() {
-    unary(KVGrpcService.Range, r -> {
-      RequestValidator.checkRange(r);
-      return read(r, !r.getSerializable());
-    });
-    unary(KVGrpcService.Put, r -> {
-      RequestValidator.checkPut(r);
-      return write(InternalRequest.newBuilder().setPut(r).build());
-    });
-    unary(KVGrpcService.DeleteRange, r -> {
-      RequestValidator.checkDeleteRange(r);
-      return write(InternalRequest.newBuilder().setDeleteRange(r).build());
-    });
-    unary(KVGrpcService.Txn, r -> {
-      RequestValidator.checkTxn(r, maxTxnOps);
-      return write(InternalRequest.newBuilder().setTxn(r).build());
-    });
-    unary(KVGrpcService.Compact, r -> write(InternalRequest.newBuilder().setCompaction(r).build()));
+    unary(KVGrpcService.Range, calls::range);
+    unary(KVGrpcService.Put, calls::put);
+    unary(KVGrpcService.DeleteRange, calls::deleteRange);
+    unary(KVGrpcService.Txn, calls::txn);
+    unary(KVGrpcService.Compact, calls::compact);
   }
 
   // ---- Watch ----
@@ -131,25 +109,16 @@ public final class GrpcFrontend {
   // ---- Lease ----
 
   private void bindLease() {
-    unary(LeaseGrantService(), r -> {
-      if (r.getTTL() > Lessor.TTL_SECONDS_MAX) {
-        throw Errors.LEASE_TTL_TOO_LARGE;
-      }
-      if (r.getID() < 0) {
-        throw new EtcdException(GrpcCode.INVALID_ARGUMENT, "etcdserver: lease ID must be positive");
-      }
-      return write(InternalRequest.newBuilder().setLeaseGrant(r).build());
-    });
-    unary(LeaseGrpcService.LeaseRevoke, r -> write(InternalRequest.newBuilder().setLeaseRevoke(r).build()));
-    unary(LeaseGrpcService.LeaseTimeToLive, r -> read(r, true));
-    unary(LeaseGrpcService.LeaseLeases, r -> read(r, true));
+    unary(LeaseGrantService(), calls::leaseGrant);
+    unary(LeaseGrpcService.LeaseRevoke, calls::leaseRevoke);
+    unary(LeaseGrpcService.LeaseTimeToLive, calls::leaseTimeToLive);
+    unary(LeaseGrpcService.LeaseLeases, calls::leaseLeases);
     server.callHandler(LeaseGrpcService.LeaseKeepAlive, request -> {
       GrpcServerResponse<LeaseKeepAliveRequest, LeaseKeepAliveResponse> response = request.response();
-      request.handler(keepAlive -> vertx.eventBus()
-          .<LeaseKeepAliveResponse>request(Addresses.APPLY_KEEPALIVE, new Commands.KeepAlive(keepAlive.getID()), delivery)
+      request.handler(keepAlive -> calls.keepAlive(keepAlive)
           .onComplete(ar -> {
             if (ar.succeeded()) {
-              response.write(ar.result().body());
+              response.write(ar.result());
             } else {
               EtcdException e = toEtcd(ar.cause());
               response.status(GrpcStatus.valueOf(e.code().number)).statusMessage(e.getMessage()).end();
@@ -167,23 +136,20 @@ public final class GrpcFrontend {
   // ---- Cluster, Maintenance, Auth ----
 
   private void bindCluster() {
-    unary(ClusterGrpcService.MemberList, r -> read(r, false));
+    unary(ClusterGrpcService.MemberList, calls::memberList);
   }
 
   private void bindMaintenance() {
-    unary(MaintenanceGrpcService.Status, r -> read(r, false));
-    unary(MaintenanceGrpcService.Hash, r -> read(r, false));
-    unary(MaintenanceGrpcService.HashKV, r -> read(r, false));
-    unary(MaintenanceGrpcService.Defragment, r -> read(r, false));
-    unary(MaintenanceGrpcService.Alarm, r -> r.getAction() == AlarmRequest.AlarmAction.GET ? read(r, false)
-        : write(InternalRequest.newBuilder().setAlarm(r).build()));
+    unary(MaintenanceGrpcService.Status, calls::status);
+    unary(MaintenanceGrpcService.Hash, calls::hash);
+    unary(MaintenanceGrpcService.HashKV, calls::hashKv);
+    unary(MaintenanceGrpcService.Defragment, calls::defragment);
+    unary(MaintenanceGrpcService.Alarm, calls::alarm);
   }
 
   private void bindAuth() {
     unary(AuthGrpcService.AuthStatus, r -> Future.succeededFuture(AuthStatusResponse.newBuilder().build()));
-    unary(AuthGrpcService.Authenticate, r -> {
-      throw new EtcdException(GrpcCode.FAILED_PRECONDITION, "etcdserver: authentication is not enabled");
-    });
+    unary(AuthGrpcService.Authenticate, calls::authenticate);
   }
 
   // ---- Lock, Election ----
@@ -235,19 +201,6 @@ public final class GrpcFrontend {
         });
       });
     });
-  }
-
-  private Future<Object> write(InternalRequest request) {
-    if (request.getSerializedSize() > maxRequestBytes) {
-      return Future.failedFuture(Errors.REQUEST_TOO_LARGE);
-    }
-    return vertx.eventBus().request(Addresses.APPLY_WRITE, new Commands.Write(request), delivery)
-        .map(io.vertx.core.eventbus.Message::body);
-  }
-
-  private Future<Object> read(Message request, boolean linearizable) {
-    return vertx.eventBus().request(Addresses.APPLY_READ, new Commands.Read(request, linearizable), delivery)
-        .map(io.vertx.core.eventbus.Message::body);
   }
 
   static EtcdException toEtcd(Throwable t) {
