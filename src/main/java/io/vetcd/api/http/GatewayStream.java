@@ -14,6 +14,8 @@ import io.vetcd.pb.WatchRequest;
 import io.vetcd.pb.WatchResponse;
 import io.vetcd.pb.election.LeaderRequest;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One streaming call of the gateway (watch, lease keep-alive, election observe), independent of its
@@ -21,6 +23,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * goes out as one {@code {"result":...}} line (or frame) through the {@link Sink}.
  */
 abstract class GatewayStream {
+  private static final Logger log = LoggerFactory.getLogger(GatewayStream.class);
   private static final AtomicLong STREAM_IDS = new AtomicLong();
 
   /** Where the responses go: a chunked HTTP answer or a WebSocket. */
@@ -114,9 +117,11 @@ abstract class GatewayStream {
         sink.write(GatewayJson.result(m.body()));
         if (!blocked && sink.writeQueueFull()) {
           blocked = true;
+          log.debug("watch stream {}: the client reads too slowly, blocked", streamKey);
           vertx.eventBus().send(Addresses.WATCH, new Watches.StreamBlocked(streamKey));
           sink.drainHandler(() -> {
             blocked = false;
+            log.debug("watch stream {}: drained", streamKey);
             if (!closed()) {
               vertx.eventBus().send(Addresses.WATCH, new Watches.StreamDrained(streamKey));
             }
