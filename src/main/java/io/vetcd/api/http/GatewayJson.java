@@ -10,6 +10,8 @@ import io.vertx.core.json.JsonObject;
 import io.vetcd.errors.EtcdException;
 import io.vetcd.errors.GrpcCode;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The JSON of etcd 3.4's grpc-gateway: proto field names, int64 as strings, bytes as base64, enums
@@ -84,7 +86,9 @@ final class GatewayJson {
 
   private static final JsonFormat.Parser PARSER = JsonFormat.parser();
 
-  /** A parse failure's message, without Java class names. */
+  private static final Pattern BAD_ENUM = Pattern.compile("Invalid enum value: (.*) for enum type: (\\S+)");
+
+  /** A parse failure's message, as Go's words where they are known, without Java class names. */
   private static String parseMessage(Exception e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof java.io.EOFException || String.valueOf(t.getMessage()).contains("End of input")) {
@@ -95,6 +99,14 @@ final class GatewayJson {
       }
     }
     String message = e.getMessage() == null ? "malformed JSON request" : e.getMessage();
+    Matcher badEnum = BAD_ENUM.matcher(message);
+    if (badEnum.matches()) {
+      // Go names a nested enum etcdserverpb.RangeRequest_SortOrder.
+      String type = badEnum.group(2);
+      int dot = type.indexOf('.');
+      return "unknown value \"" + badEnum.group(1) + "\" for enum " + type.substring(0, dot + 1)
+          + type.substring(dot + 1).replace('.', '_');
+    }
     return message.replaceFirst("^([a-zA-Z_$][\\w$]*\\.)+[\\w$]+: ", "");
   }
 
