@@ -68,7 +68,7 @@ final class Gateway {
     unary("kv/txn", TxnRequest::newBuilder, calls::txn);
     unary("kv/compaction", CompactionRequest::newBuilder, calls::compact);
 
-    stream("watch", (sink, input) -> new GatewayStream.Watch(vertx, sink, input));
+    stream("watch", (sink, input) -> new GatewayStream.Watch(vertx, sink, input, auth, io.vetcd.api.AuthGate.caller()));
 
     unary("lease/grant", LeaseGrantRequest::newBuilder, calls::leaseGrant);
     for (String prefix : List.of("lease/", "kv/lease/")) {
@@ -240,7 +240,14 @@ final class Gateway {
         request.resume();
       }
     };
-    GatewayStream stream = route.open().apply(sink, input);
+    GatewayStream stream;
+    try {
+      io.vetcd.auth.AuthInfo who = auth.authInfo(request.headers());
+      stream = io.vetcd.api.AuthGate.callerScope(who, () -> route.open().apply(sink, input));
+    } catch (EtcdException e) {
+      error(request.response(), e);
+      return;
+    }
     request.pause();
     response.closeHandler(v -> stream.close());
     response.exceptionHandler(e -> stream.close());
@@ -308,7 +315,14 @@ final class Gateway {
         ws.resume();
       }
     };
-    GatewayStream stream = route.open().apply(sink, input);
+    GatewayStream stream;
+    try {
+      io.vetcd.auth.AuthInfo who = auth.authInfo(ws.headers());
+      stream = io.vetcd.api.AuthGate.callerScope(who, () -> route.open().apply(sink, input));
+    } catch (EtcdException e) {
+      ws.close((short) 1008, e.getMessage());
+      return;
+    }
     ws.pause();
     ws.closeHandler(v -> stream.close());
     ws.exceptionHandler(e -> stream.close());

@@ -98,9 +98,15 @@ abstract class GatewayStream {
     private MessageConsumer<WatchResponse> consumer;
     private boolean blocked;
 
-    Watch(Vertx vertx, Sink sink, Input input) {
+    private final io.vetcd.api.AuthGate auth;
+    /** Who opened the stream (from its token), checked for READ on every watch it creates. */
+    private final io.vetcd.auth.AuthInfo caller;
+
+    Watch(Vertx vertx, Sink sink, Input input, io.vetcd.api.AuthGate auth, io.vetcd.auth.AuthInfo caller) {
       super(sink, input);
       this.vertx = vertx;
+      this.auth = auth;
+      this.caller = caller;
     }
 
     @Override
@@ -133,7 +139,14 @@ abstract class GatewayStream {
 
     @Override
     void onRequest(Message request) {
-      vertx.eventBus().send(Addresses.WATCH, new Watches.Frame(streamKey, (WatchRequest) request));
+      WatchRequest frame = (WatchRequest) request;
+      io.vetcd.pb.WatchResponse refused = frame.hasCreateRequest() ? auth.refuseWatch(caller, frame.getCreateRequest())
+          : null;
+      if (refused != null) {
+        sink.write(GatewayJson.result(refused));
+        return;
+      }
+      vertx.eventBus().send(Addresses.WATCH, new Watches.Frame(streamKey, frame));
     }
 
     @Override
