@@ -62,7 +62,7 @@ class MetricsTest {
         assertNotNull(before.get(name), name + " missing from " + before.keySet());
       }
       assertEquals(1.0, before.get("etcd_server_has_leader"));
-      assertEquals(1.0, before.get("etcd_server_is_leader"));
+      assertEquals(1.0, before.get("etcd_server_is_leader"), before.toString());
       assertEquals(2147483648.0, before.get("etcd_server_quota_backend_bytes"));
       assertEquals(1.0, before.get("etcd_server_version{server_version=\"3.4.23\"}"));
       assertTrue(before.keySet().stream().anyMatch(k -> k.matches("etcd_server_id\\{server_id=\"[0-9a-f]+\"\\}")));
