@@ -175,6 +175,15 @@ public final class GrpcFrontend {
 
   private void bindCluster() {
     unary(ClusterGrpcService.MemberList, r -> read(r, false));
+    unary(ClusterGrpcService.MemberAdd, this::cluster);
+    unary(ClusterGrpcService.MemberRemove, this::cluster);
+    unary(ClusterGrpcService.MemberUpdate, this::cluster);
+    unary(ClusterGrpcService.MemberPromote, this::cluster);
+  }
+
+  /** A Cluster API write: a membership change through raft, answered once applied. */
+  private Future<Object> cluster(Message request) {
+    return vertx.eventBus().request(Addresses.CLUSTER, request, delivery).map(io.vertx.core.eventbus.Message::body);
   }
 
   private void bindMaintenance() {
