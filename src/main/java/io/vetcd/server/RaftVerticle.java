@@ -505,8 +505,10 @@ public final class RaftVerticle extends VerticleBase {
     long id = cc.nodeId();
     if (cc.type() == io.vetcd.raft.ConfChangeType.REMOVE_NODE) {
       removed.add(id);
-      transport.removePeer(id);
       transport.disconnect(id);
+      // Answers still on their way from the removed member (e.g. a removed leader's answer to this very
+      // removal, forwarded by this member) get a moment to arrive.
+      vertx.setTimer(2000, t -> transport.removePeer(id));
       return id == node.id();
     }
     io.vetcd.pb.Member member = ClusterService.memberOf(cc);
