@@ -93,6 +93,10 @@ public final class Vetcd implements AutoCloseable {
 
   public static Vetcd start(ServerConfig config) throws Exception {
     Files.createDirectories(config.dataDir().resolve("member").resolve("snap"));
+    for (URI url : config.clientUrls()) {
+      // Fails fast (etcd's message) on an https URL without a certificate; makes the --auto-tls one.
+      io.vetcd.server.Tls.client(config).apply(new HttpServerOptions(), url);
+    }
     MvccStore store = MvccStore.open(config.dataDir().resolve("member").resolve("snap").resolve("db"));
     MemberTable members = new MemberTable(store.clusterTable());
     Membership membership = Bootstrap.membership(config, store, members);
@@ -161,8 +165,10 @@ public final class Vetcd implements AutoCloseable {
       }
     }, "vetcd-removed").start();
     boolean singleVoter = members.voters().size() == 1 && members.voters().contains(membership.localMemberId());
+    io.vetcd.auth.AuthStore auth = authStore(vertx, config, store);
     Future<?> deployed = vertx.deployVerticle(new ApplyVerticle(store, lessor, membership, REQUEST_TIMEOUT_MILLIS,
-            config.electionTimeoutMillis(), config.quotaBackendBytes()).snapshots(snapshots, config.snapshotCount()))
+            config.electionTimeoutMillis(), config.quotaBackendBytes(), null, auth)
+            .snapshots(snapshots, config.snapshotCount()))
         .compose(id -> vertx.deployVerticle(new WatchVerticle(store.currentRevision(), store.compactRevision(), membership,
             config.maxRequestBytes())))
         .compose(id -> vertx.deployVerticle(new RaftVerticle(node, wal, config.heartbeatIntervalMillis(),
@@ -173,6 +179,29 @@ public final class Vetcd implements AutoCloseable {
     deployed.await(30, TimeUnit.SECONDS);
     log.info("ready to serve client requests on {}", config.get("listen-client-urls"));
     return vetcd;
+  }
+
+  /** The auth store over the MVCC store's auth table, shared with the frontends. */
+  private static io.vetcd.auth.AuthStore authStore(Vertx vertx, ServerConfig config, MvccStore store) {
+    String tokenKind = config.get("auth-token");
+    if (!tokenKind.equals("simple")) {
+      log.warn("--auth-token {}: only simple tokens are supported, using simple", tokenKind);
+    }
+    long ttlMillis = Long.parseLong(config.get("auth-token-ttl")) * 1000;
+    io.vetcd.auth.AuthStore auth = new io.vetcd.auth.AuthStore(store.authTable(),
+        new io.vetcd.auth.SimpleTokens(() -> System.nanoTime() / 1_000_000, ttlMillis));
+    io.vetcd.api.AuthGate.install(vertx, auth, new io.vetcd.auth.Passwords(Integer.parseInt(config.get("bcrypt-cost"))));
+    for (Class<?> type : List.<Class<?>>of(io.vetcd.pb.AuthEnableResponse.class, io.vetcd.pb.AuthDisableResponse.class,
+            io.vetcd.pb.AuthenticateResponse.class, io.vetcd.pb.AuthUserAddResponse.class,
+            io.vetcd.pb.AuthUserGetResponse.class, io.vetcd.pb.AuthUserListResponse.class,
+            io.vetcd.pb.AuthUserDeleteResponse.class, io.vetcd.pb.AuthUserChangePasswordResponse.class,
+            io.vetcd.pb.AuthUserGrantRoleResponse.class, io.vetcd.pb.AuthUserRevokeRoleResponse.class,
+            io.vetcd.pb.AuthRoleAddResponse.class, io.vetcd.pb.AuthRoleGetResponse.class,
+            io.vetcd.pb.AuthRoleListResponse.class, io.vetcd.pb.AuthRoleDeleteResponse.class,
+            io.vetcd.pb.AuthRoleGrantPermissionResponse.class, io.vetcd.pb.AuthRoleRevokePermissionResponse.class)) {
+      registerCodec(vertx, type);
+    }
+    return auth;
   }
 
   /** The peer URLs to listen on and, for every other member, where to reach it. */
@@ -225,8 +254,8 @@ public final class Vetcd implements AutoCloseable {
     HttpFrontend http = new HttpFrontend(vertx, ApplyVerticle.VERSION);
     List<Future<HttpServer>> servers = new ArrayList<>();
     for (URI url : clientUrls) {
-      HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(true)
-          .setHost(url.getHost()).setPort(url.getPort()));
+      HttpServer server = vertx.createHttpServer(withTls(config, url, new HttpServerOptions()
+          .setHttp2ClearTextEnabled(true).setHost(url.getHost()).setPort(url.getPort())));
       server.requestHandler(request -> {
         String contentType = request.getHeader("content-type");
         if (contentType != null && contentType.startsWith("application/grpc")) {
@@ -238,6 +267,15 @@ public final class Vetcd implements AutoCloseable {
       servers.add(server.listen());
     }
     return Future.all(servers);
+  }
+
+  /** The client URL's TLS settings (https URLs only), from etcd's client TLS flags. */
+  private static HttpServerOptions withTls(ServerConfig config, URI url, HttpServerOptions options) {
+    try {
+      return io.vetcd.server.Tls.client(config).apply(options, url);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})

@@ -47,7 +47,8 @@ import reactor.core.scheduler.Schedulers;
  * instead of serving it. Only requests that are safe to repeat are retried automatically: reads,
  * read-only txns, status and member list, watch resume and lease keep-alive. A write (put, delete,
  * txn with writes, compact, lease grant/revoke, cluster and auth changes) is retried only when it
- * provably never left the client (the connection could not be opened); otherwise its failure is
+ * provably was not applied (the connection could not be opened, or the member refused it with
+ * {@code etcdserver: no leader} before proposing it); otherwise its failure is
  * reported with {@link VetcdException#mayHaveBeenApplied()} set.
  *
  * <p>Results are delivered on the {@link Builder#callbackScheduler callback scheduler} (Reactor's
@@ -217,7 +218,10 @@ public final class VetcdClient implements AutoCloseable {
         attempt(method, request, idempotent, tries, true, sink);
         return;
       }
-      boolean notSent = !sent[0];
+      // "no leader" is how a member refuses a request before proposing it (the hasleader check):
+      // nothing was applied, so even a write may go to another member
+      boolean notSent = !sent[0] || (ex.status() == GrpcStatus.UNAVAILABLE
+          && !(ex instanceof TransportException) && "etcdserver: no leader".equals(ex.etcdMessage()));
       boolean endpointProblem = notSent || isEndpointProblem(ex);
       if (endpointProblem) rotate(ep);
       if (endpointProblem && (notSent || idempotent) && tries < maxRetries && !closed) {

@@ -68,6 +68,7 @@ public final class MvccStore implements Closeable {
   private final BTreeMap<Long, Integer> alarms;
   /** Cluster state the server keeps with the data (members, cluster id): travels in snapshots. */
   private final BTreeMap<String, byte[]> cluster;
+  private final BTreeMap<String, byte[]> auth;
   private final TreeMap<ByteString, KeyIndex> index = new TreeMap<>(KEY_ORDER);
   private volatile long currentRev = 1;
   private volatile long compactRev = -1;
@@ -85,6 +86,7 @@ public final class MvccStore implements Closeable {
     this.leases = db.treeMap("lease", Serializer.LONG, Serializer.LONG).createOrOpen();
     this.alarms = db.treeMap("alarm", Serializer.LONG, Serializer.INTEGER).createOrOpen();
     this.cluster = db.treeMap("cluster", Serializer.STRING, Serializer.BYTE_ARRAY).createOrOpen();
+    this.auth = db.treeMap("auth", Serializer.STRING, Serializer.BYTE_ARRAY).createOrOpen();
     restore();
   }
 
@@ -246,6 +248,11 @@ public final class MvccStore implements Closeable {
     db.commit();
     index.clear();
     restore();
+  }
+
+  /** The persisted auth state (users, roles, flags; see io.vetcd.auth.AuthStore), committed with the data. */
+  public java.util.Map<String, byte[]> authTable() {
+    return auth;
   }
 
   /** Every live key attached to a lease, with its lease: rebuilds lease attachments at start. */

@@ -76,6 +76,7 @@ public final class ApplyVerticle extends VerticleBase {
   private final long requestTimeoutMillis;
   private final long electionTimeoutMillis;
   private final long quotaBytes;
+  private final io.vetcd.auth.AuthStore auth;
 
   private long appliedIndex;
   private long term;
@@ -109,12 +110,20 @@ public final class ApplyVerticle extends VerticleBase {
 
   public ApplyVerticle(MvccStore store, Lessor lessor, Membership membership, long requestTimeoutMillis,
       long electionTimeoutMillis, long quotaBytes) {
-    this(store, lessor, membership, requestTimeoutMillis, electionTimeoutMillis, quotaBytes, null);
+    this(store, lessor, membership, requestTimeoutMillis, electionTimeoutMillis, quotaBytes, (java.nio.file.Path) null);
   }
 
-  /** {@code attributesFile}: where the names and client URLs the members published are kept (null: nowhere). */
+  /** {@code attributesFile}: no longer used (the members' attributes are kept in the store's member table). */
   public ApplyVerticle(MvccStore store, Lessor lessor, Membership membership, long requestTimeoutMillis,
       long electionTimeoutMillis, long quotaBytes, java.nio.file.Path attributesFile) {
+    this(store, lessor, membership, requestTimeoutMillis, electionTimeoutMillis, quotaBytes, attributesFile,
+        new io.vetcd.auth.AuthStore(store.authTable(), new io.vetcd.auth.SimpleTokens(ApplyVerticle::nowMillis, 300_000)));
+  }
+
+  /** {@code auth}: the auth store, shared with the frontends (which check reads and watches against it). */
+  public ApplyVerticle(MvccStore store, Lessor lessor, Membership membership, long requestTimeoutMillis,
+      long electionTimeoutMillis, long quotaBytes, java.nio.file.Path attributesFile, io.vetcd.auth.AuthStore auth) {
+    this.auth = auth;
     this.quotaBytes = quotaBytes;
     this.store = store;
     this.memberTable = new MemberTable(store.clusterTable());
@@ -365,6 +374,7 @@ public final class ApplyVerticle extends VerticleBase {
             afterSnapshotWork();
           });
     } else if (work.body() instanceof Raft.InstallSnapshot install) {
+      long revisionBefore = store.currentRevision();
       vertx.executeBlocking(() -> {
         store.replaceFrom(java.nio.file.Path.of(install.path()));
         java.nio.file.Files.deleteIfExists(java.nio.file.Path.of(install.path()));
@@ -374,7 +384,7 @@ public final class ApplyVerticle extends VerticleBase {
           log.error("cannot install the store snapshot", ar.cause());
           work.fail(1, String.valueOf(ar.cause().getMessage()));
         } else {
-          installed(install.index());
+          installed(install.index(), revisionBefore);
           Map<Long, List<String>> peerUrls = new HashMap<>();
           for (io.vetcd.pb.Member m : memberTable.members()) {
             peerUrls.put(m.getID(), m.getPeerURLsList());
@@ -406,7 +416,7 @@ public final class ApplyVerticle extends VerticleBase {
   }
 
   /** The store was replaced by the leader's snapshot: the lease table, index and watchers follow it. */
-  private void installed(long raftIndex) {
+  private void installed(long raftIndex, long revisionBefore) {
     long before = appliedIndex;
     appliedIndex = store.consistentIndex();
     appliedTerm = memberTable.appliedTerm();
@@ -414,6 +424,7 @@ public final class ApplyVerticle extends VerticleBase {
     if (appliedIndex < raftIndex) {
       throw new IllegalStateException("installed a snapshot at " + appliedIndex + " for raft index " + raftIndex);
     }
+    auth.reload();
     for (Lessor.Lease lease : new ArrayList<>(lessor.all())) {
       lessor.revoke(lease.id());
     }
@@ -429,8 +440,11 @@ public final class ApplyVerticle extends VerticleBase {
     log.info("installed the store snapshot: applied index {} -> {}, revision {}", before, appliedIndex,
         store.currentRevision());
     vertx.eventBus().send(Addresses.WATCH, new Watches.Compacted(store.compactRevision()));
-    vertx.eventBus().send(Addresses.WATCH, new Watches.Revision(store.currentRevision(), List.of(),
-        store.compactRevision(), term));
+    if (store.currentRevision() > revisionBefore) {
+      // Watchers see a jump: they catch up from the store's history (or are told it was compacted).
+      vertx.eventBus().send(Addresses.WATCH, new Watches.Revision(store.currentRevision(), List.of(),
+          store.compactRevision(), term));
+    }
     serveReadsWaitingForApply();
   }
 
@@ -477,6 +491,11 @@ public final class ApplyVerticle extends VerticleBase {
   }
 
   private Object apply(InternalRequest request, Entry entry) {
+    // As etcd's auth applier: a client's write is checked against the auth state at this point of the log.
+    auth.checkApply(request, this::leaseKeys);
+    if (io.vetcd.auth.AuthStore.handles(request)) {
+      return auth.apply(request, entry.index(), header());
+    }
     if (hasAlarm(AlarmType.NOSPACE) && needsSpace(request)) {
       throw Errors.NO_SPACE;
     }
@@ -527,6 +546,11 @@ public final class ApplyVerticle extends VerticleBase {
       }
       default -> throw new IllegalStateException("unknown request in raft entry " + entry.index());
     }
+  }
+
+  private List<ByteString> leaseKeys(long leaseId) {
+    Lessor.Lease lease = lessor.get(leaseId);
+    return lease == null ? List.of() : lease.keys();
   }
 
   /** Requests that grow the store: refused while the NOSPACE alarm is raised. */

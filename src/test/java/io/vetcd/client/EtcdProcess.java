@@ -10,11 +10,14 @@ import java.util.List;
 public final class EtcdProcess implements AutoCloseable {
   static final String BIN = System.getProperty("client.etcd", "/usr/bin/etcd");
   final int clientPort;
+  /** Chosen once: a restart listens where the member was, as an operator's restart does. */
+  final int peerPort;
   final Path dataDir;
   private Process process;
 
   public EtcdProcess() throws Exception {
     this.clientPort = InProcessMember.freePort();
+    this.peerPort = InProcessMember.freePort();
     this.dataDir = Files.createTempDirectory("vetcd-client-etcd");
     start();
   }
@@ -24,7 +27,6 @@ public final class EtcdProcess implements AutoCloseable {
   }
 
   public void start() throws Exception {
-    int peerPort = InProcessMember.freePort();
     String peer = "http://127.0.0.1:" + peerPort;
     String client = endpoint();
     process = new ProcessBuilder(List.of(BIN, "--name", "e", "--data-dir", dataDir.toString(),

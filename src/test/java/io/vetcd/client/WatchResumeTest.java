@@ -41,16 +41,36 @@ class WatchResumeTest {
     }
   }
 
-  /** A put whose outcome is known: retried only when the client says it was not applied. */
+  /**
+   * A put whose outcome is known: retried when the client says it was not applied; when it may
+   * have been, the key is read back (each test key has one writer and unique values) to find out.
+   */
   static long putWithRetry(VetcdClient client, String key, String value) throws Exception {
     for (int attempt = 0; ; attempt++) {
       try {
         return client.kv().put(key, value).block(T).getHeader().getRevision();
       } catch (VetcdException e) {
-        if (e.mayHaveBeenApplied() || attempt > 50) throw e;
+        if (attempt > 50) throw e;
+        if (e.mayHaveBeenApplied()) {
+          Long rev = readBack(client, key, value);
+          if (rev != null) return rev;
+        }
         Thread.sleep(200);
       }
     }
+  }
+
+  private static Long readBack(VetcdClient client, String key, String value) throws Exception {
+    for (int i = 0; i < 50; i++) {
+      try {
+        var r = client.kv().get(key).block(T);
+        return r.getCount() > 0 && r.getKvs(0).getValue().toStringUtf8().equals(value)
+            ? r.getKvs(0).getModRevision() : null;
+      } catch (VetcdException e) {
+        Thread.sleep(200);
+      }
+    }
+    return null;
   }
 
   static void waitFor(java.util.function.BooleanSupplier cond) throws Exception {

@@ -44,9 +44,11 @@ public final class GrpcFrontend {
   private final int maxTxnOps;
   private final DeliveryOptions delivery;
   private final GrpcServer server;
+  private final io.vetcd.api.AuthGate auth;
 
   public GrpcFrontend(Vertx vertx, long maxRequestBytes, int maxTxnOps, long requestTimeoutMillis) {
     this.vertx = vertx;
+    this.auth = new io.vetcd.api.AuthGate(vertx);
     this.maxRequestBytes = maxRequestBytes;
     this.maxTxnOps = maxTxnOps;
     this.delivery = new DeliveryOptions().setSendTimeout(requestTimeoutMillis + 2_000);
@@ -95,11 +97,28 @@ public final class GrpcFrontend {
         return;
       }
       String streamKey = "g" + STREAM_IDS.incrementAndGet();
+      io.vetcd.auth.AuthInfo who;
+      try {
+        who = auth.authInfo(request.headers());
+      } catch (EtcdException invalidToken) {
+        who = null; // as etcd: every watch of the stream is then refused
+      }
+      io.vetcd.auth.AuthInfo caller = who;
       GrpcServerResponse<WatchRequest, WatchResponse> response = request.response();
       response.setWriteQueueMaxSize(64);
+      // Set once the client has gone: responses still in flight on the bus are then dropped.
+      java.util.concurrent.atomic.AtomicBoolean gone = new java.util.concurrent.atomic.AtomicBoolean();
       MessageConsumer<WatchResponse> consumer = vertx.eventBus().localConsumer(Addresses.watchStream(streamKey),
           m -> {
-            response.write(m.body());
+            if (gone.get()) {
+              return;
+            }
+            try {
+              response.write(m.body());
+            } catch (IllegalStateException canceled) {
+              gone.set(true);
+              return;
+            }
             if (response.writeQueueFull()) {
               vertx.eventBus().send(Addresses.WATCH, new Watches.StreamBlocked(streamKey));
               response.drainHandler(v -> vertx.eventBus().send(Addresses.WATCH, new Watches.StreamDrained(streamKey)));
@@ -110,6 +129,7 @@ public final class GrpcFrontend {
 
         @Override
         public void run() {
+          gone.set(true);
           if (!closed) {
             closed = true;
             consumer.unregister();
@@ -120,7 +140,14 @@ public final class GrpcFrontend {
       // The stream is open once the consumer is registered, so no response can be lost.
       request.pause();
       consumer.completion().onComplete(ar -> {
-        request.handler(frame -> vertx.eventBus().send(Addresses.WATCH, new Watches.Frame(streamKey, frame)));
+        request.handler(frame -> {
+          WatchResponse refused = frame.hasCreateRequest() ? auth.refuseWatch(caller, frame.getCreateRequest()) : null;
+          if (refused != null) {
+            response.write(refused);
+          } else {
+            vertx.eventBus().send(Addresses.WATCH, new Watches.Frame(streamKey, frame));
+          }
+        });
         request.endHandler(v -> {
           close.run();
           response.end();
@@ -199,10 +226,24 @@ public final class GrpcFrontend {
   }
 
   private void bindAuth() {
-    unary(AuthGrpcService.AuthStatus, r -> Future.succeededFuture(AuthStatusResponse.newBuilder().build()));
-    unary(AuthGrpcService.Authenticate, r -> {
-      throw new EtcdException(GrpcCode.FAILED_PRECONDITION, "etcdserver: authentication is not enabled");
-    });
+    unary(AuthGrpcService.AuthStatus, r -> Future.succeededFuture(auth.status()));
+    unary(AuthGrpcService.Authenticate, r -> auth.authenticate(r, this::write));
+    unary(AuthGrpcService.AuthEnable, r -> write(InternalRequest.newBuilder().setAuthEnable(r).build()));
+    unary(AuthGrpcService.AuthDisable, r -> write(InternalRequest.newBuilder().setAuthDisable(r).build()));
+    unary(AuthGrpcService.UserAdd, r -> auth.userAdd(r).compose(this::write));
+    unary(AuthGrpcService.UserGet, r -> write(InternalRequest.newBuilder().setAuthUserGet(r).build()));
+    unary(AuthGrpcService.UserList, r -> write(InternalRequest.newBuilder().setAuthUserList(r).build()));
+    unary(AuthGrpcService.UserDelete, r -> write(InternalRequest.newBuilder().setAuthUserDelete(r).build()));
+    unary(AuthGrpcService.UserChangePassword, r -> auth.changePassword(r).compose(this::write));
+    unary(AuthGrpcService.UserGrantRole, r -> write(InternalRequest.newBuilder().setAuthUserGrantRole(r).build()));
+    unary(AuthGrpcService.UserRevokeRole, r -> write(InternalRequest.newBuilder().setAuthUserRevokeRole(r).build()));
+    unary(AuthGrpcService.RoleAdd, r -> write(InternalRequest.newBuilder().setAuthRoleAdd(r).build()));
+    unary(AuthGrpcService.RoleGet, r -> write(InternalRequest.newBuilder().setAuthRoleGet(r).build()));
+    unary(AuthGrpcService.RoleList, r -> write(InternalRequest.newBuilder().setAuthRoleList(r).build()));
+    unary(AuthGrpcService.RoleDelete, r -> write(InternalRequest.newBuilder().setAuthRoleDelete(r).build()));
+    unary(AuthGrpcService.RoleGrantPermission, r -> write(InternalRequest.newBuilder().setAuthRoleGrantPermission(r).build()));
+    unary(AuthGrpcService.RoleRevokePermission,
+        r -> write(InternalRequest.newBuilder().setAuthRoleRevokePermission(r).build()));
   }
 
   // ---- Lock, Election ----
@@ -237,7 +278,9 @@ public final class GrpcFrontend {
       request.handler(message -> {
         Future<?> result;
         try {
-          result = handler.apply(message);
+          // The caller is known to write()/read() for the synchronous part of the handler.
+          io.vetcd.auth.AuthInfo who = auth.authInfo(request.headers());
+          result = io.vetcd.api.AuthGate.callerScope(who, () -> handler.apply(message));
         } catch (EtcdException e) {
           result = Future.failedFuture(e);
         } catch (RuntimeException e) {
@@ -269,6 +312,7 @@ public final class GrpcFrontend {
   }
 
   private Future<Object> write(InternalRequest request) {
+    request = io.vetcd.api.AuthGate.stamp(request);
     if (request.getSerializedSize() > maxRequestBytes) {
       return Future.failedFuture(Errors.REQUEST_TOO_LARGE);
     }
@@ -277,6 +321,7 @@ public final class GrpcFrontend {
   }
 
   private Future<Object> read(Message request, boolean linearizable) {
+    auth.checkRead(request);
     return vertx.eventBus().request(Addresses.APPLY_READ, new Commands.Read(request, linearizable), delivery)
         .map(io.vertx.core.eventbus.Message::body);
   }
