@@ -251,7 +251,8 @@ public final class Vetcd implements AutoCloseable {
 
   private static Future<?> listenClients(Vertx vertx, ServerConfig config, List<URI> clientUrls) {
     GrpcFrontend grpc = new GrpcFrontend(vertx, config.maxRequestBytes(), config.maxTxnOps(), REQUEST_TIMEOUT_MILLIS);
-    HttpFrontend http = new HttpFrontend(vertx, ApplyVerticle.VERSION);
+    HttpFrontend http = new HttpFrontend(vertx, ApplyVerticle.VERSION, config.maxRequestBytes(), config.maxTxnOps(),
+        config.quotaBackendBytes(), REQUEST_TIMEOUT_MILLIS);
     List<Future<HttpServer>> servers = new ArrayList<>();
     for (URI url : clientUrls) {
       HttpServer server = vertx.createHttpServer(withTls(config, url, new HttpServerOptions()

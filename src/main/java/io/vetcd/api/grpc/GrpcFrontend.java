@@ -1,9 +1,7 @@
 package io.vetcd.api.grpc;
 
-import com.google.protobuf.Message;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
@@ -13,15 +11,13 @@ import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
+import io.vetcd.api.Calls;
 import io.vetcd.bus.Addresses;
-import io.vetcd.bus.Commands;
 import io.vetcd.bus.RaftStatus;
-import io.vetcd.bus.Watches;
 import io.vetcd.errors.Errors;
+import io.vetcd.bus.Watches;
 import io.vetcd.errors.EtcdException;
 import io.vetcd.errors.GrpcCode;
-import io.vetcd.lease.Lessor;
-import io.vetcd.mvcc.RequestValidator;
 import io.vetcd.pb.*;
 import io.vetcd.pb.internal.InternalRequest;
 import java.util.concurrent.atomic.AtomicLong;
@@ -40,18 +36,14 @@ public final class GrpcFrontend {
   private static final AtomicLong STREAM_IDS = new AtomicLong();
 
   private final Vertx vertx;
-  private final long maxRequestBytes;
-  private final int maxTxnOps;
-  private final DeliveryOptions delivery;
+  private final Calls calls;
   private final GrpcServer server;
   private final io.vetcd.api.AuthGate auth;
 
   public GrpcFrontend(Vertx vertx, long maxRequestBytes, int maxTxnOps, long requestTimeoutMillis) {
     this.vertx = vertx;
     this.auth = new io.vetcd.api.AuthGate(vertx);
-    this.maxRequestBytes = maxRequestBytes;
-    this.maxTxnOps = maxTxnOps;
-    this.delivery = new DeliveryOptions().setSendTimeout(requestTimeoutMillis + 2_000);
+    this.calls = new Calls(vertx, maxRequestBytes, maxTxnOps, requestTimeoutMillis, auth);
     this.server = GrpcServer.server(vertx,
         new GrpcServerOptions().setMaxMessageSize(maxRequestBytes + GRPC_OVERHEAD_BYTES));
     bindKv();
@@ -70,23 +62,11 @@ public final class GrpcFrontend {
   // ---- KV ----
 
   private void bindKv() {
-    unary(KVGrpcService.Range, r -> {
-      RequestValidator.checkRange(r);
-      return read(r, !r.getSerializable());
-    });
-    unary(KVGrpcService.Put, r -> {
-      RequestValidator.checkPut(r);
-      return write(InternalRequest.newBuilder().setPut(r).build());
-    });
-    unary(KVGrpcService.DeleteRange, r -> {
-      RequestValidator.checkDeleteRange(r);
-      return write(InternalRequest.newBuilder().setDeleteRange(r).build());
-    });
-    unary(KVGrpcService.Txn, r -> {
-      RequestValidator.checkTxn(r, maxTxnOps);
-      return write(InternalRequest.newBuilder().setTxn(r).build());
-    });
-    unary(KVGrpcService.Compact, r -> write(InternalRequest.newBuilder().setCompaction(r).build()));
+    unary(KVGrpcService.Range, calls::range);
+    unary(KVGrpcService.Put, calls::put);
+    unary(KVGrpcService.DeleteRange, calls::deleteRange);
+    unary(KVGrpcService.Txn, calls::txn);
+    unary(KVGrpcService.Compact, calls::compact);
   }
 
   // ---- Watch ----
@@ -162,28 +142,19 @@ public final class GrpcFrontend {
   // ---- Lease ----
 
   private void bindLease() {
-    unary(LeaseGrantService(), r -> {
-      if (r.getTTL() > Lessor.TTL_SECONDS_MAX) {
-        throw Errors.LEASE_TTL_TOO_LARGE;
-      }
-      if (r.getID() < 0) {
-        throw new EtcdException(GrpcCode.INVALID_ARGUMENT, "etcdserver: lease ID must be positive");
-      }
-      return write(InternalRequest.newBuilder().setLeaseGrant(r).build());
-    });
-    unary(LeaseGrpcService.LeaseRevoke, r -> write(InternalRequest.newBuilder().setLeaseRevoke(r).build()));
-    unary(LeaseGrpcService.LeaseTimeToLive, r -> read(r, true));
-    unary(LeaseGrpcService.LeaseLeases, r -> read(r, true));
+    unary(LeaseGrantService(), calls::leaseGrant);
+    unary(LeaseGrpcService.LeaseRevoke, calls::leaseRevoke);
+    unary(LeaseGrpcService.LeaseTimeToLive, calls::leaseTimeToLive);
+    unary(LeaseGrpcService.LeaseLeases, calls::leaseLeases);
     server.callHandler(LeaseGrpcService.LeaseKeepAlive, request -> {
       if (refuseWithoutLeader(request)) {
         return;
       }
       GrpcServerResponse<LeaseKeepAliveRequest, LeaseKeepAliveResponse> response = request.response();
-      request.handler(keepAlive -> vertx.eventBus()
-          .<LeaseKeepAliveResponse>request(Addresses.APPLY_KEEPALIVE, new Commands.KeepAlive(keepAlive.getID()), delivery)
+      request.handler(keepAlive -> calls.keepAlive(keepAlive)
           .onComplete(ar -> {
             if (ar.succeeded()) {
-              response.write(ar.result().body());
+              response.write(ar.result());
             } else {
               EtcdException e = toEtcd(ar.cause());
               response.status(GrpcStatus.valueOf(e.code().number)).statusMessage(e.getMessage()).end();
@@ -201,49 +172,42 @@ public final class GrpcFrontend {
   // ---- Cluster, Maintenance, Auth ----
 
   private void bindCluster() {
-    unary(ClusterGrpcService.MemberList, r -> read(r, false));
-    unary(ClusterGrpcService.MemberAdd, this::cluster);
-    unary(ClusterGrpcService.MemberRemove, this::cluster);
-    unary(ClusterGrpcService.MemberUpdate, this::cluster);
-    unary(ClusterGrpcService.MemberPromote, this::cluster);
-  }
-
-  /** A Cluster API write: a membership change through raft, answered once applied. */
-  private Future<Object> cluster(Message request) {
-    return vertx.eventBus().request(Addresses.CLUSTER, request, delivery).map(io.vertx.core.eventbus.Message::body);
+    unary(ClusterGrpcService.MemberList, calls::memberList);
+    unary(ClusterGrpcService.MemberAdd, calls::memberAdd);
+    unary(ClusterGrpcService.MemberRemove, calls::memberRemove);
+    unary(ClusterGrpcService.MemberUpdate, calls::memberUpdate);
+    unary(ClusterGrpcService.MemberPromote, calls::memberPromote);
   }
 
   private void bindMaintenance() {
-    unary(MaintenanceGrpcService.Status, r -> read(r, false));
-    unary(MaintenanceGrpcService.Hash, r -> read(r, false));
-    unary(MaintenanceGrpcService.HashKV, r -> read(r, false));
-    unary(MaintenanceGrpcService.Defragment, r -> read(r, false));
-    unary(MaintenanceGrpcService.MoveLeader, r -> vertx.eventBus()
-        .request(Addresses.RAFT, new io.vetcd.bus.Raft.TransferLeader(r.getTargetID()), delivery)
-        .map(reply -> MoveLeaderResponse.newBuilder().build()));
-    unary(MaintenanceGrpcService.Alarm, r -> r.getAction() == AlarmRequest.AlarmAction.GET ? read(r, false)
-        : write(InternalRequest.newBuilder().setAlarm(r).build()));
+    unary(MaintenanceGrpcService.Status, calls::status);
+    unary(MaintenanceGrpcService.Hash, calls::hash);
+    unary(MaintenanceGrpcService.HashKV, calls::hashKv);
+    unary(MaintenanceGrpcService.Defragment, calls::defragment);
+    unary(MaintenanceGrpcService.MoveLeader, calls::moveLeader);
+    unary(MaintenanceGrpcService.Alarm, calls::alarm);
   }
 
   private void bindAuth() {
     unary(AuthGrpcService.AuthStatus, r -> Future.succeededFuture(auth.status()));
-    unary(AuthGrpcService.Authenticate, r -> auth.authenticate(r, this::write));
-    unary(AuthGrpcService.AuthEnable, r -> write(InternalRequest.newBuilder().setAuthEnable(r).build()));
-    unary(AuthGrpcService.AuthDisable, r -> write(InternalRequest.newBuilder().setAuthDisable(r).build()));
-    unary(AuthGrpcService.UserAdd, r -> auth.userAdd(r).compose(this::write));
-    unary(AuthGrpcService.UserGet, r -> write(InternalRequest.newBuilder().setAuthUserGet(r).build()));
-    unary(AuthGrpcService.UserList, r -> write(InternalRequest.newBuilder().setAuthUserList(r).build()));
-    unary(AuthGrpcService.UserDelete, r -> write(InternalRequest.newBuilder().setAuthUserDelete(r).build()));
-    unary(AuthGrpcService.UserChangePassword, r -> auth.changePassword(r).compose(this::write));
-    unary(AuthGrpcService.UserGrantRole, r -> write(InternalRequest.newBuilder().setAuthUserGrantRole(r).build()));
-    unary(AuthGrpcService.UserRevokeRole, r -> write(InternalRequest.newBuilder().setAuthUserRevokeRole(r).build()));
-    unary(AuthGrpcService.RoleAdd, r -> write(InternalRequest.newBuilder().setAuthRoleAdd(r).build()));
-    unary(AuthGrpcService.RoleGet, r -> write(InternalRequest.newBuilder().setAuthRoleGet(r).build()));
-    unary(AuthGrpcService.RoleList, r -> write(InternalRequest.newBuilder().setAuthRoleList(r).build()));
-    unary(AuthGrpcService.RoleDelete, r -> write(InternalRequest.newBuilder().setAuthRoleDelete(r).build()));
-    unary(AuthGrpcService.RoleGrantPermission, r -> write(InternalRequest.newBuilder().setAuthRoleGrantPermission(r).build()));
+    unary(AuthGrpcService.Authenticate, calls::authenticate);
+    unary(AuthGrpcService.AuthEnable, r -> calls.write(InternalRequest.newBuilder().setAuthEnable(r).build()));
+    unary(AuthGrpcService.AuthDisable, r -> calls.write(InternalRequest.newBuilder().setAuthDisable(r).build()));
+    unary(AuthGrpcService.UserAdd, r -> auth.userAdd(r).compose(calls::write));
+    unary(AuthGrpcService.UserGet, r -> calls.write(InternalRequest.newBuilder().setAuthUserGet(r).build()));
+    unary(AuthGrpcService.UserList, r -> calls.write(InternalRequest.newBuilder().setAuthUserList(r).build()));
+    unary(AuthGrpcService.UserDelete, r -> calls.write(InternalRequest.newBuilder().setAuthUserDelete(r).build()));
+    unary(AuthGrpcService.UserChangePassword, r -> auth.changePassword(r).compose(calls::write));
+    unary(AuthGrpcService.UserGrantRole, r -> calls.write(InternalRequest.newBuilder().setAuthUserGrantRole(r).build()));
+    unary(AuthGrpcService.UserRevokeRole, r -> calls.write(InternalRequest.newBuilder().setAuthUserRevokeRole(r).build()));
+    unary(AuthGrpcService.RoleAdd, r -> calls.write(InternalRequest.newBuilder().setAuthRoleAdd(r).build()));
+    unary(AuthGrpcService.RoleGet, r -> calls.write(InternalRequest.newBuilder().setAuthRoleGet(r).build()));
+    unary(AuthGrpcService.RoleList, r -> calls.write(InternalRequest.newBuilder().setAuthRoleList(r).build()));
+    unary(AuthGrpcService.RoleDelete, r -> calls.write(InternalRequest.newBuilder().setAuthRoleDelete(r).build()));
+    unary(AuthGrpcService.RoleGrantPermission,
+        r -> calls.write(InternalRequest.newBuilder().setAuthRoleGrantPermission(r).build()));
     unary(AuthGrpcService.RoleRevokePermission,
-        r -> write(InternalRequest.newBuilder().setAuthRoleRevokePermission(r).build()));
+        r -> calls.write(InternalRequest.newBuilder().setAuthRoleRevokePermission(r).build()));
   }
 
   // ---- Lock, Election ----
@@ -309,21 +273,6 @@ public final class GrpcFrontend {
     }
     request.response().status(GrpcStatus.UNAVAILABLE).statusMessage(Errors.NO_LEADER.getMessage()).end();
     return true;
-  }
-
-  private Future<Object> write(InternalRequest request) {
-    request = io.vetcd.api.AuthGate.stamp(request);
-    if (request.getSerializedSize() > maxRequestBytes) {
-      return Future.failedFuture(Errors.REQUEST_TOO_LARGE);
-    }
-    return vertx.eventBus().request(Addresses.APPLY_WRITE, new Commands.Write(request), delivery)
-        .map(io.vertx.core.eventbus.Message::body);
-  }
-
-  private Future<Object> read(Message request, boolean linearizable) {
-    auth.checkRead(request);
-    return vertx.eventBus().request(Addresses.APPLY_READ, new Commands.Read(request, linearizable), delivery)
-        .map(io.vertx.core.eventbus.Message::body);
   }
 
   static EtcdException toEtcd(Throwable t) {

@@ -1,49 +1,188 @@
 package io.vetcd.api.http;
 
-import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.json.JsonObject;
-import io.vetcd.bus.Addresses;
-import io.vetcd.bus.Commands;
-import io.vetcd.pb.RangeRequest;
 import com.google.protobuf.ByteString;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vetcd.api.BusClient;
+import io.vetcd.api.Calls;
+import io.vetcd.api.Recipes;
+import io.vetcd.pb.AlarmMember;
+import io.vetcd.pb.AlarmRequest;
+import io.vetcd.pb.AlarmType;
+import io.vetcd.pb.RangeRequest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 
-/** The plain-HTTP side of the client port: health and version (the JSON gateway comes later). */
+/**
+ * The plain-HTTP side of the client port (everything that is not gRPC): etcd's JSON gateway under
+ * {@code /v3/} and {@code /v3beta/} (with WebSocket streams), {@code /health}, {@code /livez},
+ * {@code /readyz}, {@code /version} and {@code /metrics}.
+ */
 public final class HttpFrontend {
-  private final Vertx vertx;
   private final String serverVersion;
+  private final Calls calls;
+  private final Gateway gateway;
+  private final Metrics metrics;
 
-  public HttpFrontend(Vertx vertx, String serverVersion) {
-    this.vertx = vertx;
+  public HttpFrontend(Vertx vertx, String serverVersion, long maxRequestBytes, int maxTxnOps, long quotaBackendBytes,
+      long requestTimeoutMillis) {
     this.serverVersion = serverVersion;
+    this.calls = new Calls(vertx, maxRequestBytes, maxTxnOps, requestTimeoutMillis, new io.vetcd.api.AuthGate(vertx));
+    this.gateway = new Gateway(vertx, calls, new Recipes(new BusClient(vertx, requestTimeoutMillis)), maxRequestBytes);
+    this.metrics = new Metrics(calls, quotaBackendBytes);
   }
 
   public void handle(HttpServerRequest request) {
-    switch (request.path()) {
-      case "/version" -> json(request, 200, new JsonObject().put("etcdserver", serverVersion).put("etcdcluster", "3.4.0"));
-      case "/health", "/readyz", "/livez" -> health(request);
-      default -> request.response().setStatusCode(404).end("404 page not found\n");
+    HttpServerResponse response = request.response();
+    // etcd answers every client-port request with permissive CORS headers (--cors defaults to *).
+    response.putHeader("Access-Control-Allow-Origin", "*")
+        .putHeader("Access-Control-Allow-Methods", "POST, GET, OPTIONS, PUT, DELETE")
+        .putHeader("Access-Control-Allow-Headers", "accept, content-type, authorization");
+    if (request.method() == HttpMethod.OPTIONS) {
+      response.setStatusCode(200).end();
+      return;
+    }
+    String path = request.path();
+    if (Gateway.isGatewayPath(path)) {
+      gateway.handle(request);
+      return;
+    }
+    switch (path) {
+      case "/version" -> {
+        if (getOnly(request)) {
+          response.setStatusCode(200).putHeader("Content-Type", "application/json")
+              .end("{\"etcdserver\":\"" + serverVersion + "\",\"etcdcluster\":\"" + clusterVersion() + "\"}");
+        }
+      }
+      case "/health" -> {
+        if (getOnly(request)) {
+          health(request);
+        }
+      }
+      case "/livez", "/readyz" -> {
+        if (getOnly(request)) {
+          probe(request, path.substring(1));
+        }
+      }
+      case "/metrics" -> metrics.scrape().onComplete(ar -> {
+        if (ar.succeeded()) {
+          response.setStatusCode(200).putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+              .end(ar.result());
+        } else {
+          text(request, 500, "An error has occurred while serving metrics:\n\n" + ar.cause().getMessage() + "\n");
+        }
+      });
+      default -> text(request, 404, "404 page not found\n");
     }
   }
 
-  private void health(HttpServerRequest request) {
-    boolean serializable = "true".equals(request.getParam("serializable"));
-    // As etcd: healthy when a read of the key "health" completes (through raft unless serializable).
-    RangeRequest probe = RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("health")).setSerializable(serializable).build();
-    vertx.eventBus().request(Addresses.APPLY_READ, new Commands.Read(probe, !serializable),
-        new DeliveryOptions().setSendTimeout(5_000)).onComplete(ar -> {
-          boolean healthy = ar.succeeded();
-          String path = request.path();
-          if (path.equals("/health")) {
-            json(request, healthy ? 200 : 503, new JsonObject().put("health", String.valueOf(healthy)));
-          } else {
-            request.response().setStatusCode(healthy ? 200 : 503).end(healthy ? "ok\n" : "not ok\n");
-          }
-        });
+  /** etcd's cluster version: the server version's major.minor with patch 0. */
+  private String clusterVersion() {
+    String[] parts = serverVersion.split("\\.");
+    return parts.length >= 2 ? parts[0] + "." + parts[1] + ".0" : serverVersion;
   }
 
-  private static void json(HttpServerRequest request, int status, JsonObject body) {
-    request.response().setStatusCode(status).putHeader("content-type", "application/json").end(body.encode());
+  // ---- health ----
+
+  /**
+   * {@code /health} as etcd 3.4: unhealthy when an alarm is raised (except those named by
+   * {@code ?exclude=}), or when a read of the key "health" fails — through raft, or locally with
+   * {@code ?serializable=true}.
+   */
+  private void health(HttpServerRequest request) {
+    Set<String> excluded = request.params().getAll("exclude").stream().collect(Collectors.toSet());
+    boolean serializable = "true".equals(request.getParam("serializable"));
+    alarms().compose(alarms -> {
+      for (AlarmMember alarm : alarms) {
+        if (alarm.getAlarm() != AlarmType.NONE && !excluded.contains(alarm.getAlarm().name())) {
+          return Future.failedFuture("alarm " + alarm.getAlarm().name() + " is raised");
+        }
+      }
+      return read(serializable);
+    }).onComplete(ar -> {
+      HttpServerResponse response = request.response();
+      if (ar.succeeded()) {
+        metrics.healthSuccess.incrementAndGet();
+        // Go sniffs the content type of the JSON as plain text.
+        response.setStatusCode(200).putHeader("Content-Type", "text/plain; charset=utf-8").end("{\"health\":\"true\"}");
+      } else {
+        metrics.healthFailures.incrementAndGet();
+        text(request, 503, "{\"health\":\"false\"}\n");
+      }
+    });
+  }
+
+  /**
+   * {@code /livez} and {@code /readyz} as etcd 3.5 serves them: "ok" when every check passes; with
+   * {@code ?verbose} one {@code [+]check ok} line per check; on failure 503 with the failed checks.
+   * livez: the member serves a local read; readyz: no corruption alarm, local and linearizable reads.
+   */
+  private void probe(HttpServerRequest request, String name) {
+    List<String> checks = name.equals("livez") ? List.of("serializable_read")
+        : List.of("data_corruption", "serializable_read", "linearizable_read");
+    List<Future<?>> results = new ArrayList<>();
+    for (String check : checks) {
+      results.add(switch (check) {
+        case "data_corruption" -> alarms().compose(alarms -> alarms.stream().anyMatch(a -> a.getAlarm() == AlarmType.CORRUPT)
+            ? Future.failedFuture("alarm activated: CORRUPT") : Future.succeededFuture());
+        case "serializable_read" -> read(true);
+        default -> read(false);
+      });
+    }
+    Future.join(results).onComplete(ignored -> {
+      boolean verbose = request.params().contains("verbose");
+      boolean failed = results.stream().anyMatch(Future::failed);
+      if (!failed && !verbose) {
+        text(request, 200, "ok");
+        return;
+      }
+      StringBuilder body = new StringBuilder();
+      for (int i = 0; i < checks.size(); i++) {
+        Future<?> result = results.get(i);
+        body.append(result.succeeded() ? "[+]" + checks.get(i) + " ok\n"
+            : "[-]" + checks.get(i) + " failed: " + result.cause().getMessage() + "\n");
+      }
+      if (failed) {
+        text(request, 503, body.append(name).append(" check failed\n").toString());
+      } else {
+        text(request, 200, body.append("ok\n").toString());
+      }
+    });
+  }
+
+  private Future<List<AlarmMember>> alarms() {
+    return calls.alarm(AlarmRequest.newBuilder().setAction(AlarmRequest.AlarmAction.GET).build())
+        .map(r -> r.getAlarmsList());
+  }
+
+  private Future<?> read(boolean serializable) {
+    return calls.range(RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("health")).setKeysOnly(true)
+        .setLimit(1).setSerializable(serializable).build());
+  }
+
+  // ---- plumbing ----
+
+  private static boolean getOnly(HttpServerRequest request) {
+    if (request.method() == HttpMethod.GET || request.method() == HttpMethod.HEAD) {
+      return true;
+    }
+    request.response().putHeader("Allow", "GET");
+    text(request, 405, "Method Not Allowed\n");
+    return false;
+  }
+
+  /** A plain-text answer, as Go's http.Error writes it. */
+  static void text(HttpServerRequest request, int status, String body) {
+    HttpServerResponse response = request.response();
+    if (response.ended() || response.closed()) {
+      return;
+    }
+    response.setStatusCode(status).putHeader("Content-Type", "text/plain; charset=utf-8")
+        .putHeader("X-Content-Type-Options", "nosniff").end(body);
   }
 }

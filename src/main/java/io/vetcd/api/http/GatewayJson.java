@@ -1,0 +1,231 @@
+package io.vetcd.api.http;
+
+import com.google.protobuf.Descriptors;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.protobuf.MessageOrBuilder;
+import com.google.protobuf.util.JsonFormat;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vetcd.errors.EtcdException;
+import io.vetcd.errors.GrpcCode;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The JSON of etcd 3.4's grpc-gateway: proto field names, int64 as strings, bytes as base64, enums
+ * by name, zero values left out; strings escaped as Go's encoding/json escapes them. Requests accept
+ * proto or lowerCamelCase field names, enums by name or number, and ignore unknown fields.
+ */
+final class GatewayJson {
+  private static final JsonFormat.Printer PRINTER =
+      JsonFormat.printer().preservingProtoFieldNames().omittingInsignificantWhitespace();
+
+  private GatewayJson() {}
+
+  static String print(MessageOrBuilder message) {
+    try {
+      return goEscapes(PRINTER.print(message));
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("cannot print " + message.getClass().getSimpleName(), e);
+    }
+  }
+
+  /** One message of a response stream: {@code {"result":{...}}}. */
+  static String result(MessageOrBuilder message) {
+    return "{\"result\":" + print(message) + "}";
+  }
+
+  /** Parses a request; a malformed one is an InvalidArgument error, as the gateway answers. */
+  static <B extends Message.Builder> B parse(String json, B builder) {
+    if (json.isBlank()) {
+      return builder;
+    }
+    try {
+      try {
+        PARSER.merge(json, builder);
+      } catch (InvalidProtocolBufferException e) {
+        if (!String.valueOf(e.getMessage()).startsWith("Cannot find field")) {
+          throw e;
+        }
+        // Unknown fields are ignored, but (unlike JsonFormat's lenient mode) unknown enum names are not.
+        JsonObject tree = new JsonObject(json);
+        dropUnknownFields(tree, builder.getDescriptorForType());
+        builder.clear();
+        PARSER.merge(tree.encode(), builder);
+      }
+      return builder;
+    } catch (InvalidProtocolBufferException | RuntimeException e) {
+      throw new EtcdException(GrpcCode.INVALID_ARGUMENT, parseMessage(e));
+    }
+  }
+
+  private static void dropUnknownFields(Object element, Descriptors.Descriptor type) {
+    if (!(element instanceof JsonObject object)) {
+      return;
+    }
+    for (String name : List.copyOf(object.fieldNames())) {
+      Descriptors.FieldDescriptor field = type.findFieldByName(name);
+      if (field == null) {
+        field = type.getFields().stream().filter(f -> f.getJsonName().equals(name)).findFirst().orElse(null);
+      }
+      if (field == null) {
+        object.remove(name);
+      } else if (field.getJavaType() == Descriptors.FieldDescriptor.JavaType.MESSAGE && !field.isMapField()) {
+        Object value = object.getValue(name);
+        Descriptors.Descriptor fieldType = field.getMessageType();
+        if (value instanceof JsonArray array) {
+          array.forEach(item -> dropUnknownFields(item, fieldType));
+        } else {
+          dropUnknownFields(value, fieldType);
+        }
+      }
+    }
+  }
+
+  private static final JsonFormat.Parser PARSER = JsonFormat.parser();
+
+  private static final Pattern BAD_ENUM = Pattern.compile("Invalid enum value: (.*) for enum type: (\\S+)");
+
+  /** A parse failure's message, as Go's words where they are known, without Java class names. */
+  private static String parseMessage(Exception e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.io.EOFException || String.valueOf(t.getMessage()).contains("End of input")) {
+        return "unexpected EOF";
+      }
+      if (t.getClass().getSimpleName().equals("DecodingException")) {
+        return "illegal base64 data: " + t.getMessage();
+      }
+    }
+    String message = e.getMessage() == null ? "malformed JSON request" : e.getMessage();
+    Matcher badEnum = BAD_ENUM.matcher(message);
+    if (badEnum.matches()) {
+      // Go names a nested enum etcdserverpb.RangeRequest_SortOrder.
+      String type = badEnum.group(2);
+      int dot = type.indexOf('.');
+      return "unknown value \"" + badEnum.group(1) + "\" for enum " + type.substring(0, dot + 1)
+          + type.substring(dot + 1).replace('.', '_');
+    }
+    return message.replaceFirst("^([a-zA-Z_$][\\w$]*\\.)+[\\w$]+: ", "");
+  }
+
+  /** The body of a failed unary call: {@code {"error":..,"message":..,"code":N}}. */
+  static String errorBody(EtcdException e) {
+    return "{\"error\":" + quote(e.getMessage()) + ",\"message\":" + quote(e.getMessage()) + ",\"code\":"
+        + e.code().number + "}";
+  }
+
+  /** A stream's failure, in the stream: {@code {"error":{"grpc_code":N,"http_code":N,...}}}. */
+  static String streamError(EtcdException e) {
+    int status = httpStatus(e.code());
+    return "{\"error\":{\"grpc_code\":" + e.code().number + ",\"http_code\":" + status + ",\"message\":"
+        + quote(e.getMessage()) + ",\"http_status\":" + quote(statusText(status)) + "}}";
+  }
+
+  /** grpc-gateway v1's HTTPStatusFromCode. */
+  static int httpStatus(GrpcCode code) {
+    return switch (code) {
+      case OK -> 200;
+      case CANCELLED -> 408;
+      case UNKNOWN, INTERNAL, DATA_LOSS -> 500;
+      case INVALID_ARGUMENT, OUT_OF_RANGE -> 400;
+      case DEADLINE_EXCEEDED -> 504;
+      case NOT_FOUND -> 404;
+      case ALREADY_EXISTS, ABORTED -> 409;
+      case PERMISSION_DENIED -> 403;
+      case UNAUTHENTICATED -> 401;
+      case RESOURCE_EXHAUSTED -> 429;
+      case FAILED_PRECONDITION -> 412;
+      case UNIMPLEMENTED -> 501;
+      case UNAVAILABLE -> 503;
+    };
+  }
+
+  /** Go's http.StatusText for the statuses above. */
+  static String statusText(int status) {
+    return switch (status) {
+      case 200 -> "OK";
+      case 400 -> "Bad Request";
+      case 401 -> "Unauthorized";
+      case 403 -> "Forbidden";
+      case 404 -> "Not Found";
+      case 408 -> "Request Timeout";
+      case 409 -> "Conflict";
+      case 412 -> "Precondition Failed";
+      case 429 -> "Too Many Requests";
+      case 501 -> "Not Implemented";
+      case 503 -> "Service Unavailable";
+      case 504 -> "Gateway Timeout";
+      default -> "Internal Server Error";
+    };
+  }
+
+  /** A JSON string as Go's encoding/json writes it (HTML-safe: {@code < > &} escaped). */
+  static String quote(String s) {
+    StringBuilder out = new StringBuilder(s.length() + 2).append('"');
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '"' -> out.append("\\\"");
+        case '\\' -> out.append("\\\\");
+        case '\n' -> out.append("\\n");
+        case '\r' -> out.append("\\r");
+        case '\t' -> out.append("\\t");
+        case '<', '>', '&', '\u2028', '\u2029' -> unicode(out, c);
+        default -> {
+          if (c < 0x20) {
+            unicode(out, c);
+          } else {
+            out.append(c);
+          }
+        }
+      }
+    }
+    return out.append('"').toString();
+  }
+
+  /**
+   * JsonFormat escapes {@code =} and {@code '} (Gson's HTML-safe set) and writes {@code \b}, {@code \f};
+   * Go writes the first two as they are and the last two as {@code \u0008}, {@code \u000c}.
+   */
+  static String goEscapes(String json) {
+    if (json.indexOf('\\') < 0) {
+      return json;
+    }
+    StringBuilder out = new StringBuilder(json.length());
+    for (int i = 0; i < json.length(); i++) {
+      char c = json.charAt(i);
+      if (c != '\\' || i + 1 >= json.length()) {
+        out.append(c);
+        continue;
+      }
+      char next = json.charAt(i + 1);
+      if (next == 'u' && i + 5 < json.length()) {
+        String hex = json.substring(i + 2, i + 6);
+        if (hex.equalsIgnoreCase("003d")) {
+          out.append('=');
+        } else if (hex.equalsIgnoreCase("0027")) {
+          out.append('\'');
+        } else {
+          out.append(json, i, i + 6);
+        }
+        i += 5;
+      } else if (next == 'b') {
+        out.append("\\u0008");
+        i++;
+      } else if (next == 'f') {
+        out.append("\\u000c");
+        i++;
+      } else {
+        out.append(c).append(next);
+        i++;
+      }
+    }
+    return out.toString();
+  }
+
+  private static void unicode(StringBuilder out, char c) {
+    out.append(String.format("\\u%04x", (int) c));
+  }
+}

@@ -1,0 +1,93 @@
+package io.vetcd.api.http;
+
+import io.vertx.core.buffer.Buffer;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Cuts a byte stream of concatenated JSON objects (a streaming request body, or the frames of a
+ * WebSocket) into one string per top-level object, as the gateway's JSON decoder reads a request
+ * stream. Whitespace between objects is skipped. Anything else at the top level, or an object longer
+ * than the limit, is an error; after an error the splitter yields nothing more.
+ */
+final class JsonObjectSplitter {
+  private final int maxObjectBytes;
+  private final ByteArrayOutputStream current = new ByteArrayOutputStream();
+  private int depth;
+  private boolean inString;
+  private boolean escaped;
+  private String error;
+
+  JsonObjectSplitter(int maxObjectBytes) {
+    this.maxObjectBytes = maxObjectBytes;
+  }
+
+  /** The objects completed by {@code chunk}. */
+  List<String> feed(Buffer chunk) {
+    return feed(chunk.getBytes());
+  }
+
+  List<String> feed(byte[] bytes) {
+    List<String> objects = new ArrayList<>();
+    if (error != null) {
+      return objects;
+    }
+    int start = depth > 0 ? 0 : -1;
+    for (int i = 0; i < bytes.length; i++) {
+      byte b = bytes[i];
+      if (depth == 0) {
+        if (b == ' ' || b == '\n' || b == '\r' || b == '\t') {
+          continue;
+        }
+        if (b != '{') {
+          error = "invalid character '" + (char) (b & 0xff) + "' looking for beginning of value";
+          return objects;
+        }
+        start = i;
+        depth = 1;
+        continue;
+      }
+      if (inString) {
+        if (escaped) {
+          escaped = false;
+        } else if (b == '\\') {
+          escaped = true;
+        } else if (b == '"') {
+          inString = false;
+        }
+      } else if (b == '"') {
+        inString = true;
+      } else if (b == '{' || b == '[') {
+        depth++;
+      } else if (b == '}' || b == ']') {
+        depth--;
+        if (depth == 0) {
+          current.write(bytes, start, i + 1 - start);
+          objects.add(current.toString(StandardCharsets.UTF_8));
+          current.reset();
+          start = -1;
+        }
+      }
+    }
+    if (depth > 0 && start >= 0) {
+      current.write(bytes, start, bytes.length - start);
+      if (current.size() > maxObjectBytes) {
+        error = "request is larger than " + maxObjectBytes + " bytes";
+        current.reset();
+      }
+    }
+    return objects;
+  }
+
+  /** Why the stream cannot be read further, or null. */
+  String error() {
+    return error;
+  }
+
+  /** True when the stream ended in the middle of an object. */
+  boolean partial() {
+    return depth > 0;
+  }
+}

@@ -1,0 +1,162 @@
+package io.vetcd.api.http;
+
+import io.vertx.core.Future;
+import io.vetcd.api.Calls;
+import io.vetcd.pb.StatusRequest;
+import io.vetcd.pb.StatusResponse;
+import java.lang.management.ManagementFactory;
+import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * {@code /metrics} in Prometheus' text format, with etcd's metric names and help texts, for the
+ * metrics the member can state truthfully: those read from a Status of the member, the health-check
+ * counters of this frontend, and the process' own numbers. A metric vetcd cannot measure yet is left
+ * out rather than faked.
+ */
+final class Metrics {
+  private final Calls calls;
+  private final long quotaBackendBytes;
+  final AtomicLong healthSuccess = new AtomicLong();
+  final AtomicLong healthFailures = new AtomicLong();
+
+  Metrics(Calls calls, long quotaBackendBytes) {
+    this.calls = calls;
+    this.quotaBackendBytes = quotaBackendBytes;
+  }
+
+  Future<String> scrape() {
+    return calls.status(StatusRequest.getDefaultInstance()).transform(ar -> {
+      Families out = new Families();
+      if (ar.succeeded()) {
+        status(out, ar.result());
+      }
+      gauge(out, "etcd_server_quota_backend_bytes", "Current backend storage quota size in bytes.", quotaBackendBytes);
+      counter(out, "etcd_server_health_success", "The total number of successful health checks", healthSuccess.get());
+      counter(out, "etcd_server_health_failures", "The total number of failed health checks", healthFailures.get());
+      process(out);
+      return Future.succeededFuture(out.text());
+    });
+  }
+
+  private static void status(Families out, StatusResponse s) {
+    long memberId = s.getHeader().getMemberId();
+    gauge(out, "etcd_debugging_mvcc_current_revision", "The current revision of store.", s.getHeader().getRevision());
+    gauge(out, "etcd_debugging_mvcc_db_total_size_in_bytes",
+        "Total size of the underlying database physically allocated in bytes.", s.getDbSize());
+    gauge(out, "etcd_mvcc_db_total_size_in_bytes",
+        "Total size of the underlying database physically allocated in bytes.", s.getDbSize());
+    gauge(out, "etcd_mvcc_db_total_size_in_use_in_bytes",
+        "Total size of the underlying database logically in use in bytes.", s.getDbSizeInUse());
+    gauge(out, "etcd_server_has_leader", "Whether or not a leader exists. 1 is existence, 0 is not.",
+        s.getLeader() != 0 ? 1 : 0);
+    header(out, "etcd_server_id", "Server or member ID in hexadecimal format. 1 for 'server_id' label with current ID.",
+        "gauge");
+    out.sample("etcd_server_id", "{server_id=\"" + Long.toHexString(memberId) + "\"}", "1");
+    gauge(out, "etcd_server_is_leader", "Whether or not this member is a leader. 1 if is, 0 otherwise.",
+        s.getLeader() != 0 && s.getLeader() == memberId ? 1 : 0);
+    gauge(out, "etcd_server_is_learner", "Whether or not this member is a learner. 1 if is, 0 otherwise.",
+        s.getIsLearner() ? 1 : 0);
+    gauge(out, "etcd_server_proposals_applied_total", "The total number of consensus proposals applied.",
+        s.getRaftAppliedIndex());
+    gauge(out, "etcd_server_proposals_committed_total", "The total number of consensus proposals committed.",
+        s.getRaftIndex());
+    header(out, "etcd_server_version", "Which version is running. 1 for 'server_version' label with current version.",
+        "gauge");
+    out.sample("etcd_server_version", "{server_version=\"" + s.getVersion() + "\"}", "1");
+  }
+
+  private static void process(Families out) {
+    var os = ManagementFactory.getOperatingSystemMXBean();
+    if (os instanceof com.sun.management.OperatingSystemMXBean sun && sun.getProcessCpuTime() >= 0) {
+      header(out, "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", "counter");
+      out.sample("process_cpu_seconds_total", "", number(sun.getProcessCpuTime() / 1e9));
+    }
+    if (os instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
+      gauge(out, "process_max_fds", "Maximum number of open file descriptors.", unix.getMaxFileDescriptorCount());
+      gauge(out, "process_open_fds", "Number of open file descriptors.", unix.getOpenFileDescriptorCount());
+    }
+    long[] statm = statm();
+    if (statm != null) {
+      gauge(out, "process_resident_memory_bytes", "Resident memory size in bytes.", statm[1]);
+    }
+    header(out, "process_start_time_seconds", "Start time of the process since unix epoch in seconds.", "gauge");
+    out.sample("process_start_time_seconds", "", number(ManagementFactory.getRuntimeMXBean().getStartTime() / 1000.0));
+    if (statm != null) {
+      gauge(out, "process_virtual_memory_bytes", "Virtual memory size in bytes.", statm[0]);
+    }
+  }
+
+  /** Virtual and resident size in bytes from /proc/self/statm (Linux), or null. */
+  private static long[] statm() {
+    try {
+      String[] fields = Files.readString(Path.of("/proc/self/statm")).trim().split("\\s+");
+      long page = 4096;
+      return new long[] {Long.parseLong(fields[0]) * page, Long.parseLong(fields[1]) * page};
+    } catch (Exception e) {
+      return null;
+    }
+  }
+
+  private static void gauge(Families out, String name, String help, long value) {
+    header(out, name, help, "gauge");
+    out.sample(name, "", number(value));
+  }
+
+  private static void counter(Families out, String name, String help, long value) {
+    header(out, name, help, "counter");
+    out.sample(name, "", number(value));
+  }
+
+  private static void header(Families out, String name, String help, String type) {
+    out.family(name).append("# HELP ").append(name).append(' ').append(help).append('\n')
+        .append("# TYPE ").append(name).append(' ').append(type).append('\n');
+  }
+
+  /** Metric families by name: Prometheus' Go client writes them sorted by name. */
+  private static final class Families {
+    private final java.util.TreeMap<String, StringBuilder> families = new java.util.TreeMap<>();
+
+    StringBuilder family(String name) {
+      return families.computeIfAbsent(name, n -> new StringBuilder());
+    }
+
+    void sample(String name, String labels, String value) {
+      family(name).append(name).append(labels).append(' ').append(value).append('\n');
+    }
+
+    String text() {
+      StringBuilder out = new StringBuilder(4096);
+      families.values().forEach(out::append);
+      return out.toString();
+    }
+  }
+
+  /** A sample value as Prometheus' Go client writes it (strconv 'g', shortest): 20480, 2.147483648e+09. */
+  static String number(double value) {
+    if (value == 0) {
+      return "0";
+    }
+    if (Double.isNaN(value)) {
+      return "NaN";
+    }
+    if (Double.isInfinite(value)) {
+      return value > 0 ? "+Inf" : "-Inf";
+    }
+    BigDecimal decimal = new BigDecimal(Double.toString(value)).stripTrailingZeros();
+    String digits = decimal.unscaledValue().abs().toString();
+    int exponent = digits.length() - 1 - decimal.scale();
+    if (exponent < -4 || exponent >= 6) {
+      StringBuilder e = new StringBuilder(value < 0 ? "-" : "").append(digits.charAt(0));
+      if (digits.length() > 1) {
+        e.append('.').append(digits, 1, digits.length());
+      }
+      e.append('e').append(exponent < 0 ? '-' : '+');
+      int abs = Math.abs(exponent);
+      return e.append(abs < 10 ? "0" : "").append(abs).toString();
+    }
+    return decimal.toPlainString();
+  }
+}

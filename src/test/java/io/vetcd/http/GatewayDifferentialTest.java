@@ -1,0 +1,174 @@
+package io.vetcd.http;
+
+import static io.vetcd.http.GatewayMember.b64;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.vetcd.e2e.Member;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The same gateway requests, as curl would send them, to a fresh real etcd 3.4 and a fresh vetcd:
+ * status codes and bodies must be identical byte for byte once the member's ids and raft term are
+ * normalized (field names, field order, int64 strings, base64, enums, omitted zero values, errors).
+ */
+@Timeout(180)
+class GatewayDifferentialTest {
+  private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(5)).build();
+
+  private record Call(String method, String path, String body) {}
+
+  private static Call post(String path, String body) {
+    return new Call("POST", path, body);
+  }
+
+  private static Call get(String path) {
+    return new Call("GET", path, null);
+  }
+
+  private static String k(String s) {
+    return b64(s);
+  }
+
+  private static List<Call> script() {
+    List<Call> calls = new ArrayList<>();
+    calls.add(post("/v3/kv/range", "{\"key\":\"" + k("a") + "\"}"));
+    calls.add(post("/v3/kv/put", "{\"key\":\"" + k("a") + "\",\"value\":\"" + k("1") + "\"}"));
+    calls.add(post("/v3/kv/put", "{\"key\":\"" + k("a") + "\",\"value\":\"" + k("2") + "\",\"prevKv\":true}"));
+    calls.add(post("/v3/kv/put", "{\"key\":\"" + k("b") + "\",\"value\":\"" + k("<&>") + "\",\"prev_kv\":true}"));
+    calls.add(post("/v3/kv/put", "{\"key\":\"" + k("c") + "\",\"value\":\"\"}"));
+    calls.add(post("/v3/kv/range", "{\"key\":\"" + k("a") + "\",\"range_end\":\"" + k("z") + "\"}"));
+    calls.add(post("/v3/kv/range", "{\"key\":\"AA==\",\"range_end\":\"AA==\",\"sort_order\":\"DESCEND\","
+        + "\"sort_target\":\"MOD\",\"limit\":2}"));
+    calls.add(post("/v3/kv/range", "{\"key\":\"AA==\",\"range_end\":\"AA==\",\"count_only\":true}"));
+    calls.add(post("/v3/kv/range", "{\"key\":\"AA==\",\"rangeEnd\":\"AA==\",\"keysOnly\":true,\"bogus\":1}"));
+    calls.add(post("/v3beta/kv/range", "{\"key\":\"" + k("b") + "\"}"));
+    calls.add(post("/v3/kv/txn", "{\"compare\":[{\"key\":\"" + k("a") + "\",\"result\":\"EQUAL\",\"target\":\"VALUE\","
+        + "\"value\":\"" + k("2") + "\"}],\"success\":[{\"request_range\":{\"key\":\"" + k("a") + "\"}},"
+        + "{\"requestPut\":{\"key\":\"" + k("d") + "\",\"value\":\"" + k("4") + "\"}}],"
+        + "\"failure\":[{\"request_delete_range\":{\"key\":\"" + k("a") + "\"}}]}"));
+    calls.add(post("/v3/kv/txn", "{\"compare\":[{\"key\":\"" + k("a") + "\",\"result\":\"GREATER\",\"target\":\"VERSION\","
+        + "\"version\":\"5\"}],\"failure\":[{\"request_delete_range\":{\"key\":\"" + k("d") + "\",\"prev_kv\":true}}]}"));
+    calls.add(post("/v3/kv/txn", "{\"compare\":[{\"key\":\"" + k("zz") + "\",\"target\":\"CREATE\",\"create_revision\":0}]}"));
+    calls.add(post("/v3/kv/deleterange", "{\"key\":\"" + k("b") + "\",\"prev_kv\":true}"));
+    calls.add(post("/v3/kv/deleterange", "{\"key\":\"" + k("nothing") + "\"}"));
+    calls.add(post("/v3/kv/compaction", "{\"revision\":\"3\"}"));
+    calls.add(post("/v3/kv/compaction", "{\"revision\":3}"));
+    calls.add(post("/v3/kv/compaction", "{\"revision\":100}"));
+    calls.add(post("/v3/kv/range", "{\"key\":\"" + k("a") + "\",\"revision\":2}"));
+    calls.add(post("/v3/kv/range", "{}"));
+    calls.add(post("/v3/kv/range", "{\"key\":\"" + k("a") + "\",\"sort_order\":\"NOPE\"}"));
+    calls.add(post("/v3/kv/put", "{\"value\":\"" + k("x") + "\"}"));
+    calls.add(post("/v3/kv/put", "{\"key\":\"" + k("a") + "\",\"ignore_value\":true,\"value\":\"" + k("x") + "\"}"));
+    calls.add(post("/v3/lease/grant", "{\"TTL\":60,\"ID\":1000}"));
+    calls.add(post("/v3/lease/grant", "{\"TTL\":\"60\",\"ID\":\"1000\"}"));
+    calls.add(post("/v3/kv/put", "{\"key\":\"" + k("leased") + "\",\"value\":\"" + k("v") + "\",\"lease\":\"1000\"}"));
+    calls.add(post("/v3/lease/leases", "{}"));
+    calls.add(post("/v3/kv/lease/leases", "{}"));
+    calls.add(post("/v3/lease/revoke", "{\"ID\":1000}"));
+    calls.add(post("/v3/kv/lease/revoke", "{\"ID\":1000}"));
+    calls.add(post("/v3/lease/timetolive", "{\"ID\":1000}"));
+    calls.add(post("/v3/kv/range", "{\"key\":\"" + k("leased") + "\"}"));
+    calls.add(post("/v3/kv/nope", "{}"));
+    calls.add(get("/v3/kv/range"));
+    calls.add(get("/nope"));
+    calls.add(get("/health"));
+    calls.add(get("/health?serializable=true"));
+    calls.add(get("/version"));
+    return calls;
+  }
+
+  private static String run(String base, Call call) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + call.path())).timeout(Duration.ofSeconds(20));
+    request = call.method().equals("GET") ? request.GET()
+        : request.POST(HttpRequest.BodyPublishers.ofString(call.body()));
+    HttpResponse<String> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    String type = response.headers().firstValue("content-type").orElse("");
+    return response.statusCode() + " " + type + " " + normalize(response.body());
+  }
+
+  /** The member's identity and term differ between any two clusters. */
+  static String normalize(String body) {
+    return body.replaceAll("\"(cluster_id|member_id|raft_term)\":\"[0-9]+\"", "\"$1\":\"N\"");
+  }
+
+  @Test
+  void the_same_requests_get_the_same_answers_as_etcd() throws Exception {
+    assumeTrue(Files.isExecutable(Path.of(Member.ETCD_BIN)), "real etcd is not installed");
+    CompletableFuture<Member> etcdStart = CompletableFuture.supplyAsync(() -> Member.start(Member.Kind.ETCD));
+    try (GatewayMember vetcd = new GatewayMember(); Member etcd = etcdStart.join()) {
+      String etcdBase = etcd.clientUrl();
+      String vetcdBase = "http://127.0.0.1:" + vetcd.clientPort;
+      List<String> differences = new ArrayList<>();
+      for (Call call : script()) {
+        String expected = run(etcdBase, call);
+        String actual = run(vetcdBase, call);
+        if (!expected.equals(actual)) {
+          differences.add(call.method() + " " + call.path() + " " + call.body() + "\n  etcd:  " + expected
+              + "\n  vetcd: " + actual);
+        }
+      }
+      // A watch over a chunked POST: the created answer, then the events of two puts (one with prev_kv).
+      String watch = "{\"create_request\":{\"key\":\"" + k("w") + "\",\"prev_kv\":true}}";
+      List<Call> puts = List.of(post("/v3/kv/put", "{\"key\":\"" + k("w") + "\",\"value\":\"" + k("1") + "\"}"),
+          post("/v3/kv/put", "{\"key\":\"" + k("w") + "\",\"value\":\"" + k("2") + "\",\"lease\":0}"));
+      List<String> etcdLines = watchLines(etcdBase, watch, puts);
+      List<String> vetcdLines = watchLines(vetcdBase, watch, puts);
+      for (int i = 0; i < etcdLines.size(); i++) {
+        if (!etcdLines.get(i).equals(vetcdLines.get(i))) {
+          differences.add("watch line " + i + "\n  etcd:  " + etcdLines.get(i) + "\n  vetcd: " + vetcdLines.get(i));
+        }
+      }
+      assertEquals("", String.join("\n", differences));
+    } finally {
+      etcdStart.thenAccept(Member::close);
+    }
+  }
+
+  private static List<String> watchLines(String base, String body, List<Call> writes) throws Exception {
+    HttpResponse<InputStream> response = HTTP.sendAsync(HttpRequest.newBuilder(URI.create(base + "/v3/watch"))
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofInputStream())
+        .get(20, TimeUnit.SECONDS);
+    BlockingQueue<String> queue = new LinkedBlockingQueue<>();
+    Thread reader = new Thread(() -> {
+      try (BufferedReader in = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+        for (String line = in.readLine(); line != null; line = in.readLine()) {
+          queue.add(normalize(line));
+        }
+      } catch (Exception e) {
+        // closed by the test
+      }
+    });
+    reader.setDaemon(true);
+    reader.start();
+    List<String> lines = new ArrayList<>();
+    lines.add(String.valueOf(queue.poll(10, TimeUnit.SECONDS)));
+    for (Call write : writes) {
+      run(base, write);
+    }
+    for (int i = 0; i < writes.size(); i++) {
+      lines.add(String.valueOf(queue.poll(10, TimeUnit.SECONDS)));
+    }
+    response.body().close();
+    return lines;
+  }
+}

@@ -1,0 +1,257 @@
+package io.vetcd.http;
+
+import static io.vetcd.http.GatewayMember.b64;
+import static io.vetcd.http.GatewayMember.unb64;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The JSON gateway's unary calls, as curl sends them, and the shape of etcd 3.4's answers: proto
+ * field names, int64 as strings, bytes in base64, enums by name, zero values left out, errors as
+ * {@code {"error","message","code"}} with grpc-gateway's HTTP status.
+ */
+@org.junit.jupiter.api.Timeout(120)
+class GatewayTest {
+  private static final Pattern DIGITS = Pattern.compile("[0-9]+");
+  private static GatewayMember member;
+
+  @BeforeAll
+  static void start() throws Exception {
+    member = new GatewayMember();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    member.close();
+  }
+
+  private static void assertHeader(JsonObject response) {
+    JsonObject header = response.getJsonObject("header");
+    assertNotNull(header, response.encode());
+    for (String field : new String[] {"cluster_id", "member_id", "revision", "raft_term"}) {
+      assertTrue(header.getValue(field) instanceof String && DIGITS.matcher(header.getString(field)).matches(),
+          field + " must be a decimal string: " + header.encode());
+    }
+  }
+
+  private static void assertError(HttpResponse<String> response, int status, int code, String message) {
+    assertEquals(status, response.statusCode(), response.body());
+    assertEquals("application/json", response.headers().firstValue("content-type").orElse(""));
+    assertEquals(new JsonObject().put("error", message).put("message", message).put("code", code),
+        new JsonObject(response.body()));
+    // the exact byte shape of grpc-gateway's error body
+    assertTrue(response.body().startsWith("{\"error\":"), response.body());
+  }
+
+  @Test
+  void range_put_txn_delete_have_etcds_shape() throws Exception {
+    JsonObject empty = member.call("/v3/kv/range", "{\"key\":\"" + b64("gw/none") + "\"}");
+    assertHeader(empty);
+    assertEquals(1, empty.size(), "an empty range has only a header (no kvs, no count): " + empty.encode());
+
+    JsonObject put = member.call("/v3/kv/put", "{\"key\":\"" + b64("gw/a") + "\",\"value\":\"" + b64("1") + "\"}");
+    assertHeader(put);
+    long rev = Long.parseLong(put.getJsonObject("header").getString("revision"));
+
+    // camelCase field names are accepted; prev_kv printed with proto names.
+    JsonObject again = member.call("/v3/kv/put",
+        "{\"key\":\"" + b64("gw/a") + "\",\"value\":\"" + b64("2") + "\",\"prevKv\":true}");
+    assertEquals(new JsonObject().put("key", b64("gw/a")).put("create_revision", "" + rev)
+        .put("mod_revision", "" + rev).put("version", "1").put("value", b64("1")), again.getJsonObject("prev_kv"));
+    member.call("/v3/kv/put", "{\"key\":\"" + b64("gw/b") + "\",\"value\":\"" + b64("3") + "\"}");
+
+    // enums by name or number, int64 as string or number
+    HttpResponse<String> raw = member.post("/v3/kv/range", "{\"key\":\"" + b64("gw/") + "\",\"range_end\":\""
+        + b64("gw0") + "\",\"sort_order\":\"DESCEND\",\"sortTarget\":\"KEY\",\"limit\":\"1\"}");
+    assertEquals(200, raw.statusCode(), raw.body());
+    assertTrue(raw.body().contains("\"kvs\":[{\"key\":\"" + b64("gw/b") + "\",\"create_revision\":\""), raw.body());
+    assertTrue(raw.body().endsWith(",\"more\":true,\"count\":\"2\"}"), raw.body());
+    JsonObject byNumber = member.call("/v3/kv/range", "{\"key\":\"" + b64("gw/") + "\",\"range_end\":\""
+        + b64("gw0") + "\",\"sort_order\":2,\"limit\":1,\"keys_only\":true}");
+    assertEquals(b64("gw/b"), byNumber.getJsonArray("kvs").getJsonObject(0).getString("key"));
+    assertFalse(byNumber.getJsonArray("kvs").getJsonObject(0).containsKey("value"), "keys_only leaves value out");
+
+    // unknown fields are ignored, unknown enum names are not
+    assertEquals(200, member.post("/v3/kv/range", "{\"key\":\"" + b64("gw/a") + "\",\"bogus\":{\"x\":[1]}}")
+        .statusCode());
+    HttpResponse<String> badEnum = member.post("/v3/kv/range", "{\"key\":\"" + b64("gw/a") + "\",\"sort_order\":\"NOPE\"}");
+    assertEquals(400, badEnum.statusCode());
+    assertEquals(3, new JsonObject(badEnum.body()).getInteger("code"));
+
+    JsonObject txn = member.call("/v3/kv/txn", "{\"compare\":[{\"key\":\"" + b64("gw/a")
+        + "\",\"result\":\"EQUAL\",\"target\":\"VALUE\",\"value\":\"" + b64("2") + "\"}],"
+        + "\"success\":[{\"request_range\":{\"key\":\"" + b64("gw/a") + "\"}},"
+        + "{\"requestPut\":{\"key\":\"" + b64("gw/c") + "\",\"value\":\"" + b64("4") + "\"}}],"
+        + "\"failure\":[{\"request_delete_range\":{\"key\":\"" + b64("gw/a") + "\"}}]}");
+    assertHeader(txn);
+    assertEquals(true, txn.getBoolean("succeeded"));
+    JsonArray responses = txn.getJsonArray("responses");
+    assertEquals("2", unb64(responses.getJsonObject(0).getJsonObject("response_range").getJsonArray("kvs")
+        .getJsonObject(0).getString("value")));
+    assertTrue(responses.getJsonObject(1).containsKey("response_put"), txn.encode());
+
+    JsonObject failed = member.call("/v3/kv/txn", "{\"compare\":[{\"key\":\"" + b64("gw/a")
+        + "\",\"target\":\"VERSION\",\"result\":\"GREATER\",\"version\":\"100\"}]}");
+    assertFalse(failed.containsKey("succeeded"), "false is a zero value and left out: " + failed.encode());
+
+    JsonObject deleted = member.call("/v3/kv/deleterange", "{\"key\":\"" + b64("gw/") + "\",\"range_end\":\""
+        + b64("gw0") + "\",\"prev_kv\":true}");
+    assertEquals("3", deleted.getString("deleted"));
+    assertEquals(3, deleted.getJsonArray("prev_kvs").size());
+  }
+
+  @Test
+  void compaction_and_its_errors() throws Exception {
+    JsonObject put = member.call("/v3/kv/put", "{\"key\":\"" + b64("cmp") + "\",\"value\":\"" + b64("x") + "\"}");
+    long rev = Long.parseLong(put.getJsonObject("header").getString("revision"));
+    member.call("/v3/kv/put", "{\"key\":\"" + b64("cmp") + "\",\"value\":\"" + b64("y") + "\"}");
+    assertHeader(member.call("/v3/kv/compaction", "{\"revision\":\"" + rev + "\"}"));
+    assertError(member.post("/v3/kv/compaction", "{\"revision\":" + rev + "}"), 400, 11,
+        "etcdserver: mvcc: required revision has been compacted");
+    assertError(member.post("/v3/kv/range", "{\"key\":\"" + b64("cmp") + "\",\"revision\":" + (rev - 1) + "}"), 400, 11,
+        "etcdserver: mvcc: required revision has been compacted");
+    assertError(member.post("/v3/kv/compaction", "{\"revision\":1000000}"), 400, 11,
+        "etcdserver: mvcc: required revision is a future revision");
+  }
+
+  @Test
+  void errors_have_grpc_gateways_body_and_status() throws Exception {
+    assertError(member.post("/v3/kv/range", "{}"), 400, 3, "etcdserver: key is not provided");
+    assertError(member.post("/v3/kv/put", ""), 400, 3, "etcdserver: key is not provided");
+    HttpResponse<String> malformed = member.post("/v3/kv/range", "{\"key\":\"Zm9v\"");
+    assertEquals(400, malformed.statusCode());
+    assertEquals(3, new JsonObject(malformed.body()).getInteger("code"));
+    assertError(member.post("/v3/lease/revoke", "{\"ID\":\"12345\"}"), 404, 5, "etcdserver: requested lease not found");
+    assertError(member.post("/v3/auth/user/add", "{\"name\":\"u\"}"), 501, 12,
+        "unknown method UserAdd for service etcdserverpb.Auth");
+    assertError(member.post("/v3/auth/authenticate", "{\"name\":\"u\",\"password\":\"p\"}"), 412, 9,
+        "etcdserver: authentication is not enabled");
+
+    HttpResponse<String> notFound = member.post("/v3/kv/nope", "{}");
+    assertEquals(404, notFound.statusCode());
+    assertEquals("Not Found\n", notFound.body());
+    assertEquals(404, member.get("/nope").statusCode());
+    HttpResponse<String> get = member.get("/v3/kv/range");
+    assertEquals(405, get.statusCode());
+    assertEquals("Method Not Allowed\n", get.body());
+  }
+
+  @Test
+  void v3beta_and_kv_lease_aliases() throws Exception {
+    member.call("/v3beta/kv/put", "{\"key\":\"" + b64("beta") + "\",\"value\":\"" + b64("v") + "\"}");
+    JsonObject got = member.call("/v3/kv/range", "{\"key\":\"" + b64("beta") + "\"}");
+    assertEquals("1", got.getString("count"));
+    JsonObject lease = member.call("/v3beta/lease/grant", "{\"TTL\":60}");
+    String id = lease.getString("ID");
+    JsonObject ttl = member.call("/v3/kv/lease/timetolive", "{\"ID\":\"" + id + "\"}");
+    assertEquals(id, ttl.getString("ID"));
+    assertTrue(member.call("/v3/kv/lease/leases", "{}").getJsonArray("leases").stream()
+        .anyMatch(l -> id.equals(((JsonObject) l).getString("ID"))));
+    assertHeader(member.call("/v3/kv/lease/revoke", "{\"ID\":\"" + id + "\"}"));
+  }
+
+  @Test
+  void leases() throws Exception {
+    JsonObject grant = member.call("/v3/lease/grant", "{\"TTL\":\"60\",\"ID\":\"7001\"}");
+    assertHeader(grant);
+    assertEquals("7001", grant.getString("ID"));
+    assertEquals("60", grant.getString("TTL"));
+    assertError(member.post("/v3/lease/grant", "{\"TTL\":60,\"ID\":7001}"), 412, 9, "etcdserver: lease already exists");
+
+    member.call("/v3/kv/put", "{\"key\":\"" + b64("leased") + "\",\"value\":\"" + b64("v") + "\",\"lease\":7001}");
+    JsonObject ttl = member.call("/v3/lease/timetolive", "{\"ID\":7001,\"keys\":true}");
+    assertEquals("60", ttl.getString("grantedTTL"));
+    assertTrue(Long.parseLong(ttl.getString("TTL")) > 50, ttl.encode());
+    assertEquals(new JsonArray().add(b64("leased")), ttl.getJsonArray("keys"));
+
+    assertHeader(member.call("/v3/lease/revoke", "{\"ID\":7001}"));
+    JsonObject gone = member.call("/v3/lease/timetolive", "{\"ID\":7001}");
+    assertEquals("-1", gone.getString("TTL"));
+    assertFalse(member.call("/v3/kv/range", "{\"key\":\"" + b64("leased") + "\"}").containsKey("kvs"));
+  }
+
+  @Test
+  void cluster_and_maintenance() throws Exception {
+    JsonObject members = member.call("/v3/cluster/member/list", "{}");
+    JsonObject self = members.getJsonArray("members").getJsonObject(0);
+    assertEquals("gw", self.getString("name"));
+    assertTrue(DIGITS.matcher(self.getString("ID")).matches(), "uint64 as a decimal string: " + self.encode());
+    assertEquals(new JsonArray().add("http://127.0.0.1:" + member.clientPort), self.getJsonArray("clientURLs"));
+    assertEquals(1, self.getJsonArray("peerURLs").size());
+
+    JsonObject status = member.call("/v3/maintenance/status", "{}");
+    assertHeader(status);
+    assertEquals("3.4.23", status.getString("version"));
+    assertEquals(status.getJsonObject("header").getString("member_id"), status.getString("leader"));
+    assertTrue(status.getValue("dbSize") instanceof String, status.encode());
+    assertTrue(status.getValue("raftIndex") instanceof String, status.encode());
+
+    JsonObject hash = member.call("/v3/maintenance/hash", "{}");
+    assertTrue(hash.getValue("hash") instanceof Number, "uint32 is a JSON number: " + hash.encode());
+    assertTrue(member.call("/v3/maintenance/hashkv", "{\"revision\":0}").getValue("hash") instanceof Number);
+    assertFalse(member.call("/v3/maintenance/alarm", "{\"action\":\"GET\"}").containsKey("alarms"));
+    member.call("/v3/maintenance/defragment", "{}");
+  }
+
+  @Test
+  void lock_and_election() throws Exception {
+    String lease = member.call("/v3/lease/grant", "{\"TTL\":60}").getString("ID");
+    JsonObject lock = member.call("/v3/lock/lock", "{\"name\":\"" + b64("gw-lock") + "\",\"lease\":\"" + lease + "\"}");
+    assertTrue(unb64(lock.getString("key")).startsWith("gw-lock/"), lock.encode());
+    assertHeader(member.call("/v3/lock/unlock", "{\"key\":\"" + lock.getString("key") + "\"}"));
+
+    JsonObject campaign = member.call("/v3/election/campaign",
+        "{\"name\":\"" + b64("gw-elect") + "\",\"lease\":\"" + lease + "\",\"value\":\"" + b64("me") + "\"}");
+    JsonObject leader = campaign.getJsonObject("leader");
+    assertEquals(b64("gw-elect"), leader.getString("name"));
+    JsonObject current = member.call("/v3/election/leader", "{\"name\":\"" + b64("gw-elect") + "\"}");
+    assertEquals(b64("me"), current.getJsonObject("kv").getString("value"));
+    assertHeader(member.call("/v3/election/resign", new JsonObject().put("leader", leader).encode()));
+    HttpResponse<String> none = member.post("/v3/election/leader", "{\"name\":\"" + b64("gw-elect") + "\"}");
+    assertError(none, 500, 2, "election: no leader");
+  }
+
+  @Test
+  void health_version_probes_and_cors() throws Exception {
+    HttpResponse<String> health = member.get("/health");
+    assertEquals(200, health.statusCode());
+    assertEquals("{\"health\":\"true\"}", health.body());
+    assertEquals("{\"health\":\"true\"}", member.get("/health?serializable=true").body());
+    assertEquals("{\"health\":\"true\"}", member.get("/health?exclude=NOSPACE").body());
+    assertEquals(405, member.post("/health", "").statusCode());
+
+    HttpResponse<String> version = member.get("/version");
+    assertEquals(new JsonObject().put("etcdserver", "3.4.23").put("etcdcluster", "3.4.0"),
+        new JsonObject(version.body()));
+    assertEquals("ok", member.get("/livez").body());
+    assertEquals("ok", member.get("/readyz").body());
+    assertEquals("[+]data_corruption ok\n[+]serializable_read ok\n[+]linearizable_read ok\nok\n",
+        member.get("/readyz?verbose").body());
+
+    HttpResponse<String> options = member.http.send(HttpRequest.newBuilder(member.uri("/v3/kv/range"))
+            .timeout(Duration.ofSeconds(10)).method("OPTIONS", HttpRequest.BodyPublishers.noBody()).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, options.statusCode());
+    assertEquals("*", options.headers().firstValue("access-control-allow-origin").orElse(""));
+    assertEquals("*", health.headers().firstValue("access-control-allow-origin").orElse(""));
+  }
+
+  @Test
+  void oversized_request_is_refused_with_etcds_error() throws Exception {
+    String big = b64("x".repeat(1_600_000));
+    assertError(member.post("/v3/kv/put", "{\"key\":\"" + b64("big") + "\",\"value\":\"" + big + "\"}"), 400, 3,
+        "etcdserver: request is too large");
+  }
+}

@@ -1,0 +1,101 @@
+package io.vetcd.http;
+
+import static io.vetcd.http.GatewayMember.b64;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.http.HttpResponse;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** {@code /metrics} scraped and parsed as Prometheus text: etcd's names, present and moving. */
+@Timeout(120)
+class MetricsTest {
+  private static final Pattern SAMPLE =
+      Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[^}]*\\})? ([-+]?[0-9.eE+-]+|NaN|[+-]Inf)");
+
+  /** Parses the exposition format strictly: every sample line belongs to a family declared by HELP and TYPE. */
+  private static Map<String, Double> scrape(GatewayMember member) throws Exception {
+    HttpResponse<String> response = member.get("/metrics");
+    assertEquals(200, response.statusCode());
+    assertTrue(response.headers().firstValue("content-type").orElse("").startsWith("text/plain; version=0.0.4"));
+    Map<String, Double> samples = new HashMap<>();
+    Set<String> typed = new HashSet<>();
+    String previousFamily = "";
+    for (String line : response.body().split("\n")) {
+      if (line.startsWith("# HELP ")) {
+        String family = line.split(" ")[2];
+        assertTrue(family.compareTo(previousFamily) > 0, "families sorted by name: " + family);
+        previousFamily = family;
+      } else if (line.startsWith("# TYPE ")) {
+        String[] parts = line.split(" ");
+        assertTrue(List.of("gauge", "counter").contains(parts[3]), line);
+        typed.add(parts[2]);
+      } else {
+        Matcher m = SAMPLE.matcher(line);
+        assertTrue(m.matches(), "not a sample line: " + line);
+        assertTrue(typed.contains(m.group(1)), "sample without TYPE: " + line);
+        samples.put(m.group(1) + (m.group(2) == null ? "" : m.group(2)), Double.parseDouble(m.group(3)));
+      }
+    }
+    return samples;
+  }
+
+  @Test
+  void etcd_metrics_are_present_and_move() throws Exception {
+    try (GatewayMember member = new GatewayMember()) {
+      Map<String, Double> before = scrape(member);
+      for (String name : List.of("etcd_server_has_leader", "etcd_server_is_leader", "etcd_server_is_learner",
+          "etcd_mvcc_db_total_size_in_bytes", "etcd_mvcc_db_total_size_in_use_in_bytes",
+          "etcd_debugging_mvcc_db_total_size_in_bytes", "etcd_debugging_mvcc_current_revision",
+          "etcd_server_proposals_committed_total", "etcd_server_proposals_applied_total",
+          "etcd_server_quota_backend_bytes", "etcd_server_health_success", "etcd_server_health_failures",
+          "process_start_time_seconds")) {
+        assertNotNull(before.get(name), name + " missing from " + before.keySet());
+      }
+      assertEquals(1.0, before.get("etcd_server_has_leader"));
+      assertEquals(1.0, before.get("etcd_server_is_leader"));
+      assertEquals(2147483648.0, before.get("etcd_server_quota_backend_bytes"));
+      assertEquals(1.0, before.get("etcd_server_version{server_version=\"3.4.23\"}"));
+      assertTrue(before.keySet().stream().anyMatch(k -> k.matches("etcd_server_id\\{server_id=\"[0-9a-f]+\"\\}")));
+
+      member.call("/v3/kv/put", "{\"key\":\"" + b64("m") + "\",\"value\":\"" + b64("v") + "\"}");
+      member.call("/v3/kv/put", "{\"key\":\"" + b64("m") + "\",\"value\":\"" + b64("w") + "\"}");
+      assertEquals(200, member.get("/health").statusCode());
+      Map<String, Double> after = scrape(member);
+      assertEquals(before.get("etcd_debugging_mvcc_current_revision") + 2, after.get("etcd_debugging_mvcc_current_revision"));
+      assertTrue(after.get("etcd_server_proposals_committed_total") >= before.get("etcd_server_proposals_committed_total") + 2);
+      assertTrue(after.get("etcd_server_proposals_applied_total") >= before.get("etcd_server_proposals_applied_total") + 2);
+      assertEquals(before.get("etcd_server_health_success") + 1, after.get("etcd_server_health_success"));
+    }
+  }
+
+  @Test
+  void health_fails_under_a_raised_alarm_unless_excluded() throws Exception {
+    try (GatewayMember member = new GatewayMember("--quota-backend-bytes", "200000")) {
+      String value = b64("x".repeat(10_000));
+      for (int i = 0; i < 100 && member.post("/v3/kv/put", "{\"key\":\"" + b64("fill/" + (i % 5)) + "\",\"value\":\""
+          + value + "\"}").statusCode() == 200; i++) {
+        // fill until the quota refuses
+      }
+      HttpResponse<String> full = member.post("/v3/kv/put", "{\"key\":\"" + b64("x") + "\",\"value\":\"" + b64("y") + "\"}");
+      assertEquals(429, full.statusCode(), full.body());
+      assertEquals(8, new io.vertx.core.json.JsonObject(full.body()).getInteger("code"));
+      assertTrue(member.call("/v3/maintenance/alarm", "{}").getJsonArray("alarms").encode().contains("NOSPACE"));
+
+      HttpResponse<String> health = member.get("/health");
+      assertEquals(503, health.statusCode());
+      assertEquals("{\"health\":\"false\"}\n", health.body());
+      assertEquals("{\"health\":\"true\"}", member.get("/health?exclude=NOSPACE").body());
+      assertTrue(scrape(member).get("etcd_server_health_failures") >= 1);
+    }
+  }
+}
