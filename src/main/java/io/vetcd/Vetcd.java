@@ -21,6 +21,8 @@ import io.vetcd.raft.RaftConfig;
 import io.vetcd.raft.RaftNode;
 import io.vetcd.server.ApplyVerticle;
 import io.vetcd.server.LeaseVerticle;
+import io.vetcd.server.Bootstrap;
+import io.vetcd.server.MemberTable;
 import io.vetcd.server.Membership;
 import io.vetcd.server.RaftVerticle;
 import io.vetcd.server.ServerConfig;
@@ -70,6 +72,7 @@ public final class Vetcd implements AutoCloseable {
       System.out.println("vetcd Version: 0.1.0\netcd API Version: 3.4");
       return;
     }
+    exitOnRemoval = true;
     Logging.configure(config.logLevel(), List.of(config.get("log-outputs").split(",")), config.get("log-format"));
     Vetcd vetcd;
     try {
@@ -85,17 +88,21 @@ public final class Vetcd implements AutoCloseable {
     }, "vetcd-shutdown"));
   }
 
+  /** Set by {@link #main}: a member removed from the cluster exits the process (as etcd does). */
+  private static volatile boolean exitOnRemoval;
+
   public static Vetcd start(ServerConfig config) throws Exception {
     Files.createDirectories(config.dataDir().resolve("member").resolve("snap"));
     for (URI url : config.clientUrls()) {
       // Fails fast (etcd's message) on an https URL without a certificate; makes the --auto-tls one.
       io.vetcd.server.Tls.client(config).apply(new HttpServerOptions(), url);
     }
-    Membership membership = Membership.fromInitialCluster(config.initialCluster(), config.clusterToken(), config.name(),
-        config.advertiseClientUrls());
     MvccStore store = MvccStore.open(config.dataDir().resolve("member").resolve("snap").resolve("db"));
-    Wal wal = Wal.open(config.walDir());
-    WalRecovered recovered = wal.recovered();
+    MemberTable members = new MemberTable(store.clusterTable());
+    Membership membership = Bootstrap.membership(config, store, members);
+    // The segment size is etcd's fixed 64 MiB; tests lower it (-Dvetcd.wal.segmentBytes) to see segments go.
+    Wal wal = Wal.open(config.walDir(), Long.getLong("vetcd.wal.segmentBytes", Wal.DEFAULT_SEGMENT_SIZE_BYTES));
+    WalRecovered recovered = Bootstrap.storeAheadOfWal(wal, store, members);
     if (recovered.tailRepaired()) {
       log.warn("repaired the WAL's torn tail: truncated {} bytes", recovered.bytesTruncated());
     }
@@ -114,8 +121,8 @@ public final class Vetcd implements AutoCloseable {
 
     RaftConfig raftConfig = new RaftConfig();
     raftConfig.id = membership.localMemberId();
-    raftConfig.voters = membership.voterIds();
-    raftConfig.learners = List.of();
+    raftConfig.voters = members.voters();
+    raftConfig.learners = members.learners();
     raftConfig.electionTimeoutTicks = (int) electionTicks;
     raftConfig.heartbeatTicks = 1;
     raftConfig.randomSeed = System.nanoTime();
@@ -125,7 +132,10 @@ public final class Vetcd implements AutoCloseable {
       entries.add(new Entry(e.term(), e.index(), EntryType.values()[e.type()], e.data()));
     }
     HardState hardState = reconcile(recovered, store.consistentIndex(), entries);
-    RaftNode node = RaftNode.start(raftConfig, hardState, null, entries);
+    io.vetcd.raft.Snapshot snapshot = recovered.snapshot() == null ? null
+        : new io.vetcd.raft.Snapshot(recovered.snapshot().index(), recovered.snapshot().term(),
+            new io.vetcd.raft.ConfState(members.voters(), members.learners()), new byte[0]);
+    RaftNode node = RaftNode.start(raftConfig, hardState, snapshot, entries);
     log.info("starting member {} ({}) in cluster {}: applied index {}, {} WAL entries, revision {}",
         Long.toHexString(membership.localMemberId()), config.name(), Long.toHexString(membership.clusterId()),
         store.consistentIndex(), entries.size(), store.currentRevision());
@@ -135,6 +145,8 @@ public final class Vetcd implements AutoCloseable {
         Commands.ExpiredLeases.class, Commands.ExpiredLeasesResult.class, Commands.History.class,
         Commands.HistoryResult.class, Raft.Propose.class, Raft.ProposeFailed.class, Raft.ReadIndex.class,
         Raft.ReadIndexDone.class, Raft.ReadIndexFailed.class, Raft.Committed.class, Raft.State.class, Raft.ForwardToLeader.class, Raft.TransferLeader.class,
+        Raft.Compact.class, Raft.PrepareSnapshot.class, Raft.SnapshotReady.class, Raft.InstallSnapshot.class,
+        Raft.Installed.class, Raft.ProposeConfChange.class, Raft.LearnerProgress.class, long[].class,
         Watches.Revision.class, Watches.Compacted.class, Watches.Frame.class, Watches.StreamClosed.class,
         Watches.StreamBlocked.class, Watches.StreamDrained.class, WatchResponse.class)) {
       registerCodec(vertx, type);
@@ -142,16 +154,26 @@ public final class Vetcd implements AutoCloseable {
     registerProtoCodecs(vertx);
 
     List<URI> clientUrls = config.clientUrls();
-    RaftVerticle.Peers peers = peers(config, membership);
+    RaftVerticle.Peers peers = peers(config, membership, members);
     Vetcd vetcd = new Vetcd(vertx, store, wal);
+    io.vetcd.server.Snapshots snapshots = new io.vetcd.server.Snapshots(config.dataDir().resolve("member").resolve("snap"));
+    Runnable onRemoved = () -> new Thread(() -> {
+      if (exitOnRemoval) {
+        System.exit(0);
+      } else {
+        vetcd.close();
+      }
+    }, "vetcd-removed").start();
+    boolean singleVoter = members.voters().size() == 1 && members.voters().contains(membership.localMemberId());
     io.vetcd.auth.AuthStore auth = authStore(vertx, config, store);
     Future<?> deployed = vertx.deployVerticle(new ApplyVerticle(store, lessor, membership, REQUEST_TIMEOUT_MILLIS,
-            config.electionTimeoutMillis(), config.quotaBackendBytes(),
-            config.dataDir().resolve("member").resolve("attributes"), auth))
+            config.electionTimeoutMillis(), config.quotaBackendBytes(), null, auth)
+            .snapshots(snapshots, config.snapshotCount()))
         .compose(id -> vertx.deployVerticle(new WatchVerticle(store.currentRevision(), store.compactRevision(), membership,
             config.maxRequestBytes())))
         .compose(id -> vertx.deployVerticle(new RaftVerticle(node, wal, config.heartbeatIntervalMillis(),
-            config.electionTimeoutMillis(), membership.voterIds().size() == 1, peers)))
+            config.electionTimeoutMillis(), singleVoter, peers).snapshots(snapshots)
+            .removed(members.removed(), onRemoved)))
         .compose(id -> vertx.deployVerticle(new LeaseVerticle()))
         .compose(id -> listenClients(vertx, config, clientUrls));
     deployed.await(30, TimeUnit.SECONDS);
@@ -183,9 +205,10 @@ public final class Vetcd implements AutoCloseable {
   }
 
   /** The peer URLs to listen on and, for every other member, where to reach it. */
-  private static RaftVerticle.Peers peers(ServerConfig config, Membership membership) throws Exception {
+  private static RaftVerticle.Peers peers(ServerConfig config, Membership membership, MemberTable members)
+      throws Exception {
     Map<Long, List<String>> peerUrls = new java.util.LinkedHashMap<>();
-    for (io.vetcd.pb.Member member : membership.members()) {
+    for (io.vetcd.pb.Member member : members.members()) {
       if (member.getID() != membership.localMemberId()) {
         peerUrls.put(member.getID(), member.getPeerURLsList());
       }
@@ -208,15 +231,17 @@ public final class Vetcd implements AutoCloseable {
       throw new IllegalStateException("the store has applied raft index " + appliedIndex
           + " but the WAL ends at index " + lastIndex + ": the WAL lost entries it had acknowledged");
     }
+    long lastEntryTerm = !entries.isEmpty() ? entries.get(entries.size() - 1).term()
+        : recovered.snapshot() == null ? 0 : recovered.snapshot().term();
     if (recovered.hardState() == null) {
-      return appliedIndex == 0 ? null : new HardState(entries.get(entries.size() - 1).term(), 0, appliedIndex);
+      return appliedIndex == 0 ? null : new HardState(lastEntryTerm, 0, appliedIndex);
     }
     long commit = Math.max(recovered.hardState().commit(), appliedIndex);
     if (commit != recovered.hardState().commit()) {
       log.warn("the WAL's commit index {} is behind the applied index {} (torn hard state): raised",
           recovered.hardState().commit(), appliedIndex);
     }
-    long lastTerm = entries.isEmpty() ? 0 : entries.get(entries.size() - 1).term();
+    long lastTerm = lastEntryTerm;
     if (lastTerm > recovered.hardState().term()) {
       // The hard state of that term was torn before its fsync finished, so no vote of it was sent.
       return new HardState(lastTerm, 0, commit);
@@ -267,6 +292,10 @@ public final class Vetcd implements AutoCloseable {
         io.vetcd.pb.LeaseKeepAliveResponse.class, io.vetcd.pb.LeaseTimeToLiveResponse.class,
         io.vetcd.pb.LeaseLeasesResponse.class, io.vetcd.pb.MemberListResponse.class, io.vetcd.pb.StatusResponse.class,
         io.vetcd.pb.HashResponse.class, io.vetcd.pb.HashKVResponse.class, io.vetcd.pb.AlarmResponse.class,
+        io.vetcd.pb.MemberAddRequest.class, io.vetcd.pb.MemberRemoveRequest.class, io.vetcd.pb.MemberUpdateRequest.class,
+        io.vetcd.pb.MemberPromoteRequest.class, io.vetcd.pb.MemberAddResponse.class,
+        io.vetcd.pb.MemberRemoveResponse.class, io.vetcd.pb.MemberUpdateResponse.class,
+        io.vetcd.pb.MemberPromoteResponse.class,
         io.vetcd.pb.DefragmentResponse.class)) {
       registerCodec(vertx, type);
     }

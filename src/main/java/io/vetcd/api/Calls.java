@@ -140,6 +140,28 @@ public final class Calls {
     return read(r, false);
   }
 
+  public Future<io.vetcd.pb.MemberAddResponse> memberAdd(io.vetcd.pb.MemberAddRequest r) {
+    return memberChange(r);
+  }
+
+  public Future<io.vetcd.pb.MemberRemoveResponse> memberRemove(io.vetcd.pb.MemberRemoveRequest r) {
+    return memberChange(r);
+  }
+
+  public Future<io.vetcd.pb.MemberUpdateResponse> memberUpdate(io.vetcd.pb.MemberUpdateRequest r) {
+    return memberChange(r);
+  }
+
+  public Future<io.vetcd.pb.MemberPromoteResponse> memberPromote(io.vetcd.pb.MemberPromoteRequest r) {
+    return memberChange(r);
+  }
+
+  /** A Cluster API write: a membership change through raft, answered once the leader applied it. */
+  private <T> Future<T> memberChange(com.google.protobuf.Message r) {
+    return vertx.eventBus().<T>request(Addresses.CLUSTER, r, delivery)
+        .map(io.vertx.core.eventbus.Message::body).recover(Calls::failed);
+  }
+
   public Future<StatusResponse> status(StatusRequest r) {
     return read(r, false);
   }

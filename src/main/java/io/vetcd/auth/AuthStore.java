@@ -56,6 +56,11 @@ public final class AuthStore {
     this.state = load(table);
   }
 
+  /** Reads the table again: the store was replaced by a snapshot from the leader. */
+  public void reload() {
+    state = load(table);
+  }
+
   private static State load(Map<String, byte[]> table) {
     boolean enabled = false;
     long revision = 1; // as etcd: a fresh auth store starts at revision 1, so 0 means "no token"

@@ -26,6 +26,12 @@ public final class Addresses {
   /** Apply → raft: {@link Raft.ForwardToLeader}; the reply is the leader's answer as bytes. */
   public static final String RAFT_FORWARD = "vetcd.raft.forward";
 
+  /**
+   * Frontends → apply: a Cluster API write (MemberAddRequest, MemberRemoveRequest, MemberUpdateRequest,
+   * MemberPromoteRequest); the reply is the response proto.
+   */
+  public static final String CLUSTER = "vetcd.cluster";
+
   /** Apply → raft: {@link Raft.Propose}, {@link Raft.ReadIndex}. */
   public static final String RAFT = "vetcd.raft";
 

@@ -39,4 +39,33 @@ public final class Raft {
 
   /** The member's view of the cluster: leader, term, commit index. */
   public record State(long memberId, long leaderId, long term, long commitIndex, boolean leader) {}
+
+  /** Apply → raft: the store is durable at {@code index}: compact the raft log and the WAL up to it. */
+  public record Compact(long index) {}
+
+  /**
+   * Raft → apply: a follower needs a store snapshot at {@code minIndex} or later; the reply is a
+   * {@link io.vetcd.server.Snapshots.Info}-shaped {@link SnapshotReady}.
+   */
+  public record PrepareSnapshot(long minIndex) {}
+
+  /** The store snapshot file at {@code index} (of {@code term}) with the membership then. */
+  public record SnapshotReady(long index, long term, List<Long> voters, List<Long> learners, long size) {
+    public SnapshotReady {
+      voters = List.copyOf(voters);
+      learners = List.copyOf(learners);
+    }
+  }
+
+  /** Raft → apply: replace the store by the snapshot in {@code path}; the reply is {@link Installed}. */
+  public record InstallSnapshot(String path, long index) {}
+
+  /** The store after a snapshot install: its applied index and every member's peer URLs. */
+  public record Installed(long index, java.util.Map<Long, List<String>> peerUrls, java.util.Set<Long> removed) {}
+
+  /** Apply → raft: propose a membership change (an encoded {@link io.vetcd.raft.ConfChange}). */
+  public record ProposeConfChange(long requestId, byte[] data) {}
+
+  /** Apply → raft: how far a learner is ({@code long[] {leaderMatch, learnerMatch}}), asked of the leader. */
+  public record LearnerProgress(long memberId) {}
 }

@@ -66,6 +66,8 @@ public final class MvccStore implements Closeable {
   private final BTreeMap<Long, Long> leases;
   /** Member id → bit set of raised alarm types (1 << AlarmType number). */
   private final BTreeMap<Long, Integer> alarms;
+  /** Cluster state the server keeps with the data (members, cluster id): travels in snapshots. */
+  private final BTreeMap<String, byte[]> cluster;
   private final BTreeMap<String, byte[]> auth;
   private final TreeMap<ByteString, KeyIndex> index = new TreeMap<>(KEY_ORDER);
   private volatile long currentRev = 1;
@@ -83,6 +85,7 @@ public final class MvccStore implements Closeable {
     this.meta = db.treeMap("meta", Serializer.STRING, Serializer.LONG).createOrOpen();
     this.leases = db.treeMap("lease", Serializer.LONG, Serializer.LONG).createOrOpen();
     this.alarms = db.treeMap("alarm", Serializer.LONG, Serializer.INTEGER).createOrOpen();
+    this.cluster = db.treeMap("cluster", Serializer.STRING, Serializer.BYTE_ARRAY).createOrOpen();
     this.auth = db.treeMap("auth", Serializer.STRING, Serializer.BYTE_ARRAY).createOrOpen();
     restore();
   }
@@ -214,6 +217,37 @@ public final class MvccStore implements Closeable {
   /** The persisted alarms (member id → bit set of alarm types), committed with the data. */
   public java.util.Map<Long, Integer> alarmTable() {
     return alarms;
+  }
+
+  /** The persisted cluster table (members, cluster id), owned by the server, committed with the data. */
+  public java.util.Map<String, byte[]> clusterTable() {
+    return cluster;
+  }
+
+  /**
+   * Writes the whole store (every table, as of the last {@link #commit()} plus what was written
+   * since) to {@code out}. No write may run meanwhile; reads may.
+   */
+  public void exportTo(java.io.OutputStream out) throws IOException {
+    StoreSnapshot.export(db, out);
+  }
+
+  /**
+   * Replaces the whole store by a snapshot written by {@link #exportTo}: the file is checked first,
+   * then every table is replaced and committed at once (a crash leaves the old or the new store),
+   * and the in-memory index is rebuilt.
+   */
+  public synchronized void replaceFrom(Path snapshot) throws IOException {
+    StoreSnapshot.verify(snapshot);
+    try {
+      StoreSnapshot.load(db, snapshot);
+    } catch (IOException | RuntimeException e) {
+      db.rollback();
+      throw e;
+    }
+    db.commit();
+    index.clear();
+    restore();
   }
 
   /** The persisted auth state (users, roles, flags; see io.vetcd.auth.AuthStore), committed with the data. */

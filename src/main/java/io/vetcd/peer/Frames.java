@@ -15,6 +15,7 @@ import io.vertx.core.parsetools.RecordParser;
  * RAFT      {@link io.vetcd.raft.MessageCodec} bytes                         dialer → acceptor
  * REQUEST   request id (8) | payload                                        dialer → acceptor
  * RESPONSE  request id (8) | status (4: 0 ok, else a gRPC code) | payload or UTF-8 message
+ * CLUSTER_INFO  (empty) asker → acceptor, first frame; (cluster id (8) | members) acceptor → asker, then close
  * </pre>
  */
 final class Frames {
@@ -24,6 +25,7 @@ final class Frames {
   static final byte RAFT = 4;
   static final byte REQUEST = 5;
   static final byte RESPONSE = 6;
+  static final byte CLUSTER_INFO = 7;
 
   private Frames() {}
 

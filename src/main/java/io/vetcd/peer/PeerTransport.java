@@ -57,6 +57,11 @@ public final class PeerTransport {
   /** Test-only fault switch: traffic to and from these members is dropped. */
   private final Set<Long> cut = ConcurrentHashMap.newKeySet();
   private Handler<Message> messageHandler = m -> { };
+  private java.util.function.LongPredicate refused = id -> false;
+  private Runnable onRefusedSelf = () -> { };
+  private java.util.function.Supplier<Future<Buffer>> clusterInfo = () -> Future.failedFuture("no cluster info");
+  /** Accepted connections by the member that dialed them. */
+  private final Map<Long, List<NetSocket>> inbound = new HashMap<>();
   private Function<Buffer, Future<Buffer>> requestHandler =
       b -> Future.failedFuture(new PeerRequestException(12, "no request handler"));
   private long nextRequestId = 1;
@@ -79,6 +84,30 @@ public final class PeerTransport {
   /** Answers requests from peers; a failed future with a {@link PeerRequestException} carries its code. */
   public void requestHandler(Function<Buffer, Future<Buffer>> handler) {
     this.requestHandler = handler;
+  }
+
+  /**
+   * Members to refuse (removed from the cluster): their connections are rejected with "member removed";
+   * when a peer rejects this member so, {@code onRefusedSelf} runs.
+   */
+  public void refuse(java.util.function.LongPredicate refused, Runnable onRefusedSelf) {
+    this.refused = refused;
+    this.onRefusedSelf = onRefusedSelf;
+  }
+
+  /** What a joining member asking for the cluster gets (see {@link Discovery}). */
+  public void clusterInfo(java.util.function.Supplier<Future<Buffer>> supplier) {
+    this.clusterInfo = supplier;
+  }
+
+  /** Closes the connections a member dialed to this one (it redials, and may be refused then). */
+  public void disconnect(long id) {
+    onContext(() -> {
+      List<NetSocket> sockets = inbound.remove(id);
+      if (sockets != null) {
+        sockets.forEach(NetSocket::close);
+      }
+    });
   }
 
   /** Listens on the peer URLs (host and port of each). */
@@ -212,6 +241,19 @@ public final class PeerTransport {
     });
     socket.handler(Frames.parser(FRAME_BYTES_MAX, frame -> {
       byte kind = frame.getByte(0);
+      if (state[0] == 0 && kind == Frames.CLUSTER_INFO) {
+        vertx.cancelTimer(helloTimer);
+        state[0] = 2;
+        clusterInfo.get().onComplete(ar -> {
+          if (ar.succeeded()) {
+            socket.write(Frames.frame(Frames.CLUSTER_INFO, ar.result())).onComplete(w -> socket.close());
+          } else {
+            socket.write(Frames.frame(Frames.REJECT, String.valueOf(ar.cause().getMessage()).getBytes(StandardCharsets.UTF_8)))
+                .onComplete(w -> socket.close());
+          }
+        });
+        return;
+      }
       if (state[0] == 0) {
         vertx.cancelTimer(helloTimer);
         String refusal = checkHello(kind, frame, socket);
@@ -223,6 +265,13 @@ public final class PeerTransport {
         }
         state[0] = 1;
         sender[0] = frame.getLong(9);
+        inbound.computeIfAbsent(sender[0], k -> new ArrayList<>()).add(socket);
+        socket.closeHandler(v -> {
+          List<NetSocket> list = inbound.get(sender[0]);
+          if (list != null) {
+            list.remove(socket);
+          }
+        });
         socket.write(Frames.frame(Frames.HELLO_OK, Buffer.buffer(16).appendLong(clusterId).appendLong(localId)));
         return;
       }
@@ -264,6 +313,9 @@ public final class PeerTransport {
           Long.toHexString(remoteSender), socket.remoteAddress(), Long.toHexString(clusterId),
           Long.toHexString(remoteCluster));
       return "cluster ID mismatch: local " + Long.toHexString(clusterId) + ", remote " + Long.toHexString(remoteCluster);
+    }
+    if (refused.test(remoteSender)) {
+      return "member removed: " + Long.toHexString(remoteSender) + " was removed from the cluster";
     }
     if (remoteReceiver != localId) {
       log.warn("refusing a peer connection from member {}: it wants member {}, this is {}",
@@ -359,6 +411,9 @@ public final class PeerTransport {
         }
         case Frames.REJECT -> {
           backoffMillis = BACKOFF_MAX_MILLIS;
+          if (frame.getString(1, frame.length(), "UTF-8").startsWith("member removed")) {
+            onRefusedSelf.run();
+          }
           problem("peer " + Long.toHexString(id) + " refused the connection: "
               + frame.getString(1, frame.length(), "UTF-8"));
         }

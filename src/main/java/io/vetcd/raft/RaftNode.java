@@ -153,6 +153,19 @@ public final class RaftNode {
     Entry entryAt(long i) { return log.entry(i); }
     long snapIndex() { return log.snapIndex; }
 
+    /** The latest snapshot (local compaction, restart or installed from the leader), or null. */
+    public Snapshot snapshot() { return log.snapshot; }
+
+    /**
+     * Leader only: the match index of {@code peer} and of the leader itself ({@code [leader, peer]}), or
+     * null when this node does not lead or does not know the peer.
+     */
+    public long[] matchIndexes(long peer) {
+        if (role != Role.LEADER) return null;
+        Progress pr = prs.get(peer);
+        return pr == null ? null : new long[] {prs.get(id).match, pr.match};
+    }
+
     public ConfState confState() { return new ConfState(new ArrayList<>(voters), new ArrayList<>(learners)); }
 
     // ------------------------------------------------------------------ app API
@@ -228,6 +241,7 @@ public final class RaftNode {
             case ADD_NODE, PROMOTE_LEARNER -> { learners.remove(n); voters.add(n); }
             case ADD_LEARNER -> { voters.remove(n); learners.add(n); }
             case REMOVE_NODE -> { voters.remove(n); learners.remove(n); }
+            case UPDATE_NODE -> { }
         }
         if (role == Role.LEADER) syncProgress();
     }

@@ -93,9 +93,14 @@ public final class ApplyVerticle extends VerticleBase {
   private List<Message<Commands.Read>> readsQueued = new ArrayList<>();
   private final ArrayDeque<WaitingReads> readsWaitingForApply = new ArrayDeque<>();
 
-  private final ArrayDeque<Raft.Committed> applyQueue = new ArrayDeque<>();
-  private final Map<Long, io.vetcd.pb.Member> publishedAttributes = new HashMap<>();
-  private final java.nio.file.Path attributesFile;
+  /** {@link Raft.Committed} batches, and snapshot work ({@link Raft.PrepareSnapshot}, {@link Raft.InstallSnapshot}) in order. */
+  private final ArrayDeque<Object> applyQueue = new ArrayDeque<>();
+  private final MemberTable memberTable;
+  private ClusterService cluster;
+  private Snapshots snapshots;
+  private long snapshotCount = Long.MAX_VALUE;
+  private long lastSnapshotIndex;
+  private long appliedTerm;
   private boolean attributesPublishing;
   private boolean committing;
   private boolean dirty;
@@ -108,7 +113,7 @@ public final class ApplyVerticle extends VerticleBase {
     this(store, lessor, membership, requestTimeoutMillis, electionTimeoutMillis, quotaBytes, (java.nio.file.Path) null);
   }
 
-  /** {@code attributesFile}: where the names and client URLs the members published are kept (null: nowhere). */
+  /** {@code attributesFile}: no longer used (the members' attributes are kept in the store's member table). */
   public ApplyVerticle(MvccStore store, Lessor lessor, Membership membership, long requestTimeoutMillis,
       long electionTimeoutMillis, long quotaBytes, java.nio.file.Path attributesFile) {
     this(store, lessor, membership, requestTimeoutMillis, electionTimeoutMillis, quotaBytes, attributesFile,
@@ -120,23 +125,29 @@ public final class ApplyVerticle extends VerticleBase {
       long electionTimeoutMillis, long quotaBytes, java.nio.file.Path attributesFile, io.vetcd.auth.AuthStore auth) {
     this.auth = auth;
     this.quotaBytes = quotaBytes;
-    this.attributesFile = attributesFile;
-    if (attributesFile != null && java.nio.file.Files.exists(attributesFile)) {
-      try {
-        for (io.vetcd.pb.Member m : MemberListResponse.parseFrom(java.nio.file.Files.readAllBytes(attributesFile))
-            .getMembersList()) {
-          publishedAttributes.put(m.getID(), m);
-        }
-      } catch (java.io.IOException e) {
-        log.warn("ignoring unreadable {}: {}", attributesFile, e.toString());
-      }
-    }
     this.store = store;
+    this.memberTable = new MemberTable(store.clusterTable());
+    if (memberTable.isEmpty()) {
+      memberTable.seed(membership.clusterId(), membership.members(), List.of());
+    }
     this.lessor = lessor;
     this.membership = membership;
     this.requestTimeoutMillis = requestTimeoutMillis;
     this.electionTimeoutMillis = electionTimeoutMillis;
     this.appliedIndex = store.consistentIndex();
+    this.lastSnapshotIndex = appliedIndex;
+    this.appliedTerm = memberTable.appliedTerm();
+  }
+
+  /**
+   * Snapshots: once the applied index is {@code snapshotCount} past the last snapshot and durable,
+   * the raft log and WAL are compacted (keeping a tail for slightly lagging followers); store
+   * snapshots for lagging followers are written to {@code snapshots}.
+   */
+  public ApplyVerticle snapshots(Snapshots snapshots, long snapshotCount) {
+    this.snapshots = snapshots;
+    this.snapshotCount = Math.max(1, snapshotCount);
+    return this;
   }
 
   @Override
@@ -149,6 +160,10 @@ public final class ApplyVerticle extends VerticleBase {
     bus.<Commands.History>localConsumer(Addresses.APPLY_HISTORY, this::onHistory);
     bus.localConsumer(Addresses.APPLY_FROM_RAFT, this::onFromRaft);
     bus.<byte[]>localConsumer(Addresses.APPLY_FORWARDED, this::onForwarded);
+    cluster = new ClusterService(vertx, memberTable, membership.localMemberId(), requestTimeoutMillis, this::header,
+        () -> leader, () -> leaderId);
+    bus.localConsumer(Addresses.CLUSTER, cluster::onRequest);
+    bus.localConsumer(CLUSTER_INFO, m -> m.reply(cluster.clusterInfo()));
     return Future.succeededFuture();
   }
 
@@ -202,9 +217,14 @@ public final class ApplyVerticle extends VerticleBase {
     if (body instanceof Raft.Committed committed) {
       applyQueue.add(committed);
       drainApplyQueue();
+    } else if (body instanceof Raft.PrepareSnapshot || body instanceof Raft.InstallSnapshot) {
+      applyQueue.add(message);
+      drainApplyQueue();
     } else if (body instanceof Raft.ProposeFailed failed) {
       PendingWrite pending = pendingWrites.remove(failed.requestId());
-      if (pending != null) {
+      if (pending == null) {
+        cluster.onProposeFailed(failed.requestId());
+      } else {
         vertx.cancelTimer(pending.timerId);
         fail(pending.message, Errors.NO_LEADER);
       }
@@ -217,31 +237,12 @@ public final class ApplyVerticle extends VerticleBase {
     }
   }
 
-  /** The members, with the names and client URLs they published through raft. */
-  private List<io.vetcd.pb.Member> members() {
-    List<io.vetcd.pb.Member> members = new ArrayList<>();
-    for (io.vetcd.pb.Member m : membership.members()) {
-      io.vetcd.pb.Member published = publishedAttributes.get(m.getID());
-      if (published != null) {
-        m = m.toBuilder().setName(published.getName()).clearClientURLs()
-            .addAllClientURLs(published.getClientURLsList()).build();
-      }
-      members.add(m);
-    }
-    return members;
-  }
+  /** Where the transport asks for the cluster id and members, for a joining member. */
+  static final String CLUSTER_INFO = "vetcd.cluster.info";
 
-  /** Keeps the published attributes across restarts (they are idempotent: a stale file is harmless). */
-  private void saveAttributes() {
-    if (attributesFile == null) {
-      return;
-    }
-    byte[] bytes = MemberListResponse.newBuilder().addAllMembers(publishedAttributes.values()).build().toByteArray();
-    String tmp = attributesFile + ".tmp";
-    vertx.fileSystem().writeFile(tmp, io.vertx.core.buffer.Buffer.buffer(bytes))
-        .compose(v -> vertx.fileSystem().move(tmp, attributesFile.toString(),
-            new io.vertx.core.file.CopyOptions().setReplaceExisting(true).setAtomicMove(true)))
-        .onFailure(e -> log.warn("cannot save {}: {}", attributesFile, e.toString()));
+  /** The members as the applied log says, with the names and client URLs they published through raft. */
+  private List<io.vetcd.pb.Member> members() {
+    return memberTable.members();
   }
 
   /**
@@ -290,22 +291,39 @@ public final class ApplyVerticle extends VerticleBase {
     if (committing || stopping) {
       return;
     }
-    while (!applyQueue.isEmpty()) {
-      Raft.Committed batch = applyQueue.poll();
+    while (!applyQueue.isEmpty() && applyQueue.peek() instanceof Raft.Committed) {
+      Raft.Committed batch = (Raft.Committed) applyQueue.poll();
       term = Math.max(term, batch.term());
       for (Entry entry : batch.entries()) {
         applyEntry(entry);
       }
     }
     serveReadsWaitingForApply();
+    if (!dirty && !applyQueue.isEmpty()) {
+      @SuppressWarnings("unchecked")
+      Message<Object> work = (Message<Object>) applyQueue.poll();
+      snapshotWork(work);
+      return;
+    }
     if (dirty) {
       dirty = false;
       committing = true;
       store.setConsistentIndex(appliedIndex);
+      memberTable.setAppliedTerm(appliedTerm);
+      long durableIndex = appliedIndex;
       vertx.executeBlocking(() -> {
         store.commit();
         return null;
       }, true).onComplete(ar -> {
+        if (ar.succeeded() && durableIndex - lastSnapshotIndex >= snapshotCount) {
+          // The store holds everything up to durableIndex: the log before it may go, but a tail stays
+          // for followers that are only a little behind (etcd keeps 5000 entries).
+          lastSnapshotIndex = durableIndex;
+          long keep = Math.min(5000, snapshotCount / 2);
+          if (durableIndex - keep > 0) {
+            vertx.eventBus().send(Addresses.RAFT, new Raft.Compact(durableIndex - keep));
+          }
+        }
         committing = false;
         if (stopping) {
           if (ar.failed()) {
@@ -327,6 +345,109 @@ public final class ApplyVerticle extends VerticleBase {
     }
   }
 
+  /**
+   * Snapshot work, with no write in flight and the store committed at the applied index: write a
+   * store snapshot for a lagging follower, or replace the store by the leader's.
+   */
+  private void snapshotWork(Message<Object> work) {
+    committing = true;
+    if (work.body() instanceof Raft.PrepareSnapshot prepare) {
+      Snapshots.Info latest = snapshots == null ? null : snapshots.latest();
+      if (latest != null && latest.index() >= prepare.minIndex()) {
+        work.reply(ready(latest));
+        committing = false;
+        drainApplyQueue();
+        return;
+      }
+      long index = appliedIndex;
+      long snapTerm = appliedTerm;
+      List<Long> voters = memberTable.voters();
+      List<Long> learners = memberTable.learners();
+      vertx.executeBlocking(() -> snapshots.write(store, index, snapTerm, voters, learners), false)
+          .onComplete(ar -> {
+            if (ar.succeeded()) {
+              work.reply(ready(ar.result()));
+            } else {
+              log.error("cannot write a store snapshot", ar.cause());
+              work.fail(1, String.valueOf(ar.cause().getMessage()));
+            }
+            afterSnapshotWork();
+          });
+    } else if (work.body() instanceof Raft.InstallSnapshot install) {
+      long revisionBefore = store.currentRevision();
+      vertx.executeBlocking(() -> {
+        store.replaceFrom(java.nio.file.Path.of(install.path()));
+        java.nio.file.Files.deleteIfExists(java.nio.file.Path.of(install.path()));
+        return null;
+      }, false).onComplete(ar -> {
+        if (ar.failed()) {
+          log.error("cannot install the store snapshot", ar.cause());
+          work.fail(1, String.valueOf(ar.cause().getMessage()));
+        } else {
+          installed(install.index(), revisionBefore);
+          Map<Long, List<String>> peerUrls = new HashMap<>();
+          for (io.vetcd.pb.Member m : memberTable.members()) {
+            peerUrls.put(m.getID(), m.getPeerURLsList());
+          }
+          work.reply(new Raft.Installed(appliedIndex, peerUrls, memberTable.removed()));
+        }
+        afterSnapshotWork();
+      });
+    } else {
+      committing = false;
+      drainApplyQueue();
+    }
+  }
+
+  private static Raft.SnapshotReady ready(Snapshots.Info info) {
+    return new Raft.SnapshotReady(info.index(), info.term(), info.voters(), info.learners(), info.size());
+  }
+
+  private void afterSnapshotWork() {
+    committing = false;
+    if (stopping) {
+      store.setConsistentIndex(appliedIndex);
+      if (idle != null) {
+        idle.tryComplete();
+      }
+      return;
+    }
+    drainApplyQueue();
+  }
+
+  /** The store was replaced by the leader's snapshot: the lease table, index and watchers follow it. */
+  private void installed(long raftIndex, long revisionBefore) {
+    long before = appliedIndex;
+    appliedIndex = store.consistentIndex();
+    appliedTerm = memberTable.appliedTerm();
+    lastSnapshotIndex = appliedIndex;
+    if (appliedIndex < raftIndex) {
+      throw new IllegalStateException("installed a snapshot at " + appliedIndex + " for raft index " + raftIndex);
+    }
+    auth.reload();
+    for (Lessor.Lease lease : new ArrayList<>(lessor.all())) {
+      lessor.revoke(lease.id());
+    }
+    long now = nowMillis();
+    for (Map.Entry<Long, Long> lease : store.leaseTable().entrySet()) {
+      lessor.grant(lease.getKey(), lease.getValue(), now);
+    }
+    store.forEachLeasedKey((key, leaseId) -> {
+      if (lessor.exists(leaseId)) {
+        lessor.attach(key, leaseId);
+      }
+    });
+    log.info("installed the store snapshot: applied index {} -> {}, revision {}", before, appliedIndex,
+        store.currentRevision());
+    vertx.eventBus().send(Addresses.WATCH, new Watches.Compacted(store.compactRevision()));
+    if (store.currentRevision() > revisionBefore) {
+      // Watchers see a jump: they catch up from the store's history (or are told it was compacted).
+      vertx.eventBus().send(Addresses.WATCH, new Watches.Revision(store.currentRevision(), List.of(),
+          store.compactRevision(), term));
+    }
+    serveReadsWaitingForApply();
+  }
+
   private void applyEntry(Entry entry) {
     if (entry.index() <= appliedIndex) {
       return; // already in the store (replayed from the WAL after a restart)
@@ -335,7 +456,12 @@ public final class ApplyVerticle extends VerticleBase {
       throw new IllegalStateException("apply gap: entry " + entry.index() + " after applied " + appliedIndex);
     }
     appliedIndex = entry.index();
+    appliedTerm = entry.term();
     dirty = true;
+    if (entry.type() == EntryType.CONF_CHANGE) {
+      cluster.apply(io.vetcd.raft.ConfChange.decode(entry.data()));
+      return;
+    }
     if (entry.type() != EntryType.NORMAL || entry.data() == null || entry.data().length == 0) {
       return;
     }
@@ -411,8 +537,10 @@ public final class ApplyVerticle extends VerticleBase {
       }
       case MEMBER_ATTRIBUTES -> {
         io.vetcd.pb.Member attributes = request.getMemberAttributes();
-        if (!attributes.equals(publishedAttributes.put(attributes.getID(), attributes))) {
-          saveAttributes();
+        io.vetcd.pb.Member known = memberTable.get(attributes.getID());
+        if (known != null) {
+          memberTable.put(known.toBuilder().setName(attributes.getName()).clearClientURLs()
+              .addAllClientURLs(attributes.getClientURLsList()).build());
         }
         return MemberListResponse.newBuilder().setHeader(header()).addAllMembers(members()).build();
       }
@@ -746,6 +874,7 @@ public final class ApplyVerticle extends VerticleBase {
             keepAlive(io.vetcd.pb.LeaseKeepAliveRequest.parseFrom(request).getID()).toByteArray());
         case FORWARD_TIME_TO_LIVE -> message.reply(
             ((com.google.protobuf.Message) read(LeaseTimeToLiveRequest.parseFrom(request))).toByteArray());
+        case ClusterService.FORWARD_MEMBER_CHANGE -> cluster.onForwarded(payload, message);
         default -> fail(message, new EtcdException(GrpcCode.UNIMPLEMENTED, "unknown forwarded call " + payload[0]));
       }
     } catch (InvalidProtocolBufferException | ArrayIndexOutOfBoundsException e) {

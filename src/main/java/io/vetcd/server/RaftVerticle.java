@@ -67,6 +67,14 @@ public final class RaftVerticle extends VerticleBase {
   private PeerTransport transport;
 
   private final List<Held<Raft.Propose>> queuedProposals = new ArrayList<>();
+  private final List<Held<Raft.ProposeConfChange>> queuedConfChanges = new ArrayList<>();
+  private Snapshots snapshots;
+  private Runnable onRemoved = () -> { };
+  private final java.util.Set<Long> removed = new java.util.HashSet<>();
+  /** Compact the raft log and the WAL up to here at the next Ready (0: nothing asked). */
+  private long compactTo;
+  /** SNAPSHOT messages waiting for the store snapshot being prepared. */
+  private List<io.vetcd.raft.Message> snapshotsToSend;
   private final List<Held<Raft.ReadIndex>> queuedReads = new ArrayList<>();
   private final List<io.vetcd.raft.Message> queuedPeerMessages = new ArrayList<>();
   /** Read-index contexts asked of raft and not yet answered, with when they were (last) asked. */
@@ -96,6 +104,19 @@ public final class RaftVerticle extends VerticleBase {
     this.peers = peers;
   }
 
+  /** Where store snapshots are written and fetched (null: this member never sends or installs one). */
+  public RaftVerticle snapshots(Snapshots snapshots) {
+    this.snapshots = snapshots;
+    return this;
+  }
+
+  /** Members removed from the cluster (refused by the transport); {@code onRemoved} runs if this one is. */
+  public RaftVerticle removed(java.util.Collection<Long> removedIds, Runnable onRemoved) {
+    this.removed.addAll(removedIds);
+    this.onRemoved = onRemoved;
+    return this;
+  }
+
   @Override
   public Future<?> start() {
     RaftStatus.setLeader(vertx, 0);
@@ -104,6 +125,12 @@ public final class RaftVerticle extends VerticleBase {
     transport = new PeerTransport(vertx, peers.clusterId(), node.id());
     transport.messageHandler(this::onPeerMessage);
     transport.requestHandler(this::onPeerRequest);
+    transport.clusterInfo(() -> vertx.eventBus().<Buffer>request(ApplyVerticle.CLUSTER_INFO, "")
+        .map(Message::body));
+    transport.refuse(removed::contains, () -> {
+      log.warn("this member was removed from the cluster: stopping");
+      onRemoved.run();
+    });
     for (Map.Entry<Long, List<String>> peer : peers.peerUrls().entrySet()) {
       transport.addPeer(peer.getKey(), peer.getValue());
     }
@@ -182,6 +209,9 @@ public final class RaftVerticle extends VerticleBase {
 
   /** A peer's forwarded call: answered by the local apply verticle if this member leads. */
   private Future<Buffer> onPeerRequest(Buffer payload) {
+    if (payload.length() == 17 && payload.getByte(0) == Snapshots.CHUNK_REQUEST && snapshots != null) {
+      return vertx.executeBlocking(() -> snapshots.chunk(payload), false);
+    }
     return vertx.eventBus().<byte[]>request(Addresses.APPLY_FORWARDED, payload.getBytes())
         .<Buffer>map(reply -> Buffer.buffer(reply.body()))
         .recover(e -> {
@@ -200,6 +230,18 @@ public final class RaftVerticle extends VerticleBase {
         return;
       }
       queuedProposals.add(new Held<>(propose, nowMillis()));
+    } else if (body instanceof Raft.ProposeConfChange change) {
+      queuedConfChanges.add(new Held<>(change, nowMillis()));
+    } else if (body instanceof Raft.Compact compact) {
+      compactTo = Math.max(compactTo, compact.index());
+    } else if (body instanceof Raft.LearnerProgress progress) {
+      long[] match = node.matchIndexes(progress.memberId());
+      if (match == null) {
+        message.fail(9, "etcdserver: not leader");
+      } else {
+        message.reply(match);
+      }
+      return;
     } else if (body instanceof Raft.ReadIndex read) {
       queuedReads.add(new Held<>(read, nowMillis()));
     } else if (body instanceof Raft.TransferLeader transfer) {
@@ -255,6 +297,18 @@ public final class RaftVerticle extends VerticleBase {
       it.remove();
       try {
         node.propose(held.item().data());
+      } catch (ProposalDroppedException e) {
+        vertx.eventBus().send(Addresses.APPLY_FROM_RAFT, new Raft.ProposeFailed(held.item().requestId(), "dropped"));
+      }
+    }
+    for (Iterator<Held<Raft.ProposeConfChange>> it = queuedConfChanges.iterator(); it.hasNext(); ) {
+      Held<Raft.ProposeConfChange> held = it.next();
+      if (!hasLeader && now - held.sinceMillis() < holdMillis) {
+        continue;
+      }
+      it.remove();
+      try {
+        node.proposeConfChange(ConfChange.decode(held.item().data()));
       } catch (ProposalDroppedException e) {
         vertx.eventBus().send(Addresses.APPLY_FROM_RAFT, new Raft.ProposeFailed(held.item().requestId(), "dropped"));
       }
@@ -336,22 +390,60 @@ public final class RaftVerticle extends VerticleBase {
   }
 
   private void processReady() {
-    if (!node.hasReady()) {
+    io.vetcd.wal.WalSnapshotMarker marker = null;
+    io.vetcd.raft.Snapshot before = node.snapshot();
+    long snapIndex = before == null ? 0 : before.index();
+    if (compactTo > snapIndex && compactTo <= node.appliedIndex()) {
+      node.compact(compactTo, new byte[0]);
+      marker = new io.vetcd.wal.WalSnapshotMarker(compactTo, node.snapshot().term());
+      log.info("compacted the raft log up to index {}", compactTo);
+    }
+    if (!node.hasReady() && marker == null) {
       publishState();
       return;
     }
-    Ready ready = node.ready();
+    Ready ready = node.hasReady() ? node.ready() : null;
     persisting = true;
+    if (ready == null) {
+      io.vetcd.wal.WalSnapshotMarker m = marker;
+      vertx.executeBlocking(() -> {
+        wal.saveSnapshotMarker(m);
+        wal.releaseBefore(m.index() + 1);
+        return null;
+      }, true).onComplete(ar -> {
+        if (ar.failed()) {
+          log.error("WAL write failed; stopping the member", ar.cause());
+          Runtime.getRuntime().halt(70);
+        }
+        persisting = false;
+        if (stopping && idle != null) {
+          idle.tryComplete();
+        }
+        pump();
+      });
+      return;
+    }
+    if (ready.snapshot() != null) {
+      installSnapshot(ready);
+      return;
+    }
     List<WalEntry> walEntries = new ArrayList<>(ready.entries().size());
     for (Entry e : ready.entries()) {
       walEntries.add(new WalEntry(e.term(), e.index(), e.type().ordinal(), e.data()));
     }
     WalHardState hardState = ready.hardState() == null ? null
         : new WalHardState(ready.hardState().term(), ready.hardState().votedFor(), ready.hardState().commit());
-    boolean mustSync = !walEntries.isEmpty() || hardState != null;
+    boolean mustSync = !walEntries.isEmpty() || hardState != null || marker != null;
+    io.vetcd.wal.WalSnapshotMarker m = marker;
     Future<Void> persisted = !mustSync ? Future.succeededFuture() : vertx.executeBlocking(() -> {
+      if (m != null) {
+        wal.saveSnapshotMarker(m);
+      }
       wal.append(walEntries, hardState);
       wal.sync();
+      if (m != null) {
+        wal.releaseBefore(m.index() + 1);
+      }
       return null;
     }, true);
     persisted.onComplete(ar -> {
@@ -375,12 +467,19 @@ public final class RaftVerticle extends VerticleBase {
       if (log.isDebugEnabled()) {
         log.debug("send {}", m);
       }
-      transport.send(m);
+      if (m.type() == io.vetcd.raft.MessageType.SNAPSHOT) {
+        sendSnapshot(m);
+      } else {
+        transport.send(m);
+      }
     }
+    boolean removedSelf = false;
     if (!ready.committedEntries().isEmpty()) {
       for (Entry e : ready.committedEntries()) {
         if (e.type() == EntryType.CONF_CHANGE) {
-          node.applyConfChange(ConfChange.decode(e.data()));
+          ConfChange cc = ConfChange.decode(e.data());
+          node.applyConfChange(cc);
+          removedSelf |= updatePeers(cc);
         }
       }
       vertx.eventBus().send(Addresses.APPLY_FROM_RAFT, new Raft.Committed(ready.committedEntries(), node.term()));
@@ -394,6 +493,117 @@ public final class RaftVerticle extends VerticleBase {
     persisting = false;
     publishState();
     pump();
+    if (removedSelf) {
+      log.warn("this member was removed from the cluster: stopping");
+      // Let the messages of the removal go out first.
+      vertx.setTimer(2 * heartbeatIntervalMillis, t -> onRemoved.run());
+    }
+  }
+
+  /** Keeps the transport's peers in step with an applied membership change; true if this member went. */
+  private boolean updatePeers(ConfChange cc) {
+    long id = cc.nodeId();
+    if (cc.type() == io.vetcd.raft.ConfChangeType.REMOVE_NODE) {
+      removed.add(id);
+      transport.disconnect(id);
+      // Answers still on their way from the removed member (e.g. a removed leader's answer to this very
+      // removal, forwarded by this member) get a moment to arrive.
+      vertx.setTimer(2000, t -> transport.removePeer(id));
+      return id == node.id();
+    }
+    io.vetcd.pb.Member member = ClusterService.memberOf(cc);
+    if (member != null && id != node.id() && member.getPeerURLsCount() > 0) {
+      transport.addPeer(id, member.getPeerURLsList());
+    }
+    return false;
+  }
+
+  /**
+   * A SNAPSHOT for a lagging follower: as etcd, it carries the store as of the apply verticle's latest
+   * snapshot (at or after the raft snapshot's index), described in the message's data.
+   */
+  private void sendSnapshot(io.vetcd.raft.Message m) {
+    if (snapshots == null) {
+      return;
+    }
+    if (snapshotsToSend != null) {
+      snapshotsToSend.add(m);
+      return;
+    }
+    snapshotsToSend = new ArrayList<>(List.of(m));
+    vertx.eventBus().<Raft.SnapshotReady>request(Addresses.APPLY_FROM_RAFT, new Raft.PrepareSnapshot(m.snapshot().index()),
+        new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(120_000)).onComplete(ar -> {
+          List<io.vetcd.raft.Message> waiting = snapshotsToSend;
+          snapshotsToSend = null;
+          if (ar.failed()) {
+            log.warn("cannot prepare a store snapshot: {}", ar.cause().toString());
+            return;
+          }
+          Raft.SnapshotReady s = ar.result().body();
+          byte[] data = Snapshots.describe(node.id(),
+              new Snapshots.Info(s.index(), s.term(), s.voters(), s.learners(), s.size()));
+          io.vetcd.raft.Snapshot snap = new io.vetcd.raft.Snapshot(s.index(), s.term(),
+              new io.vetcd.raft.ConfState(s.voters(), s.learners()), data);
+          java.util.Set<Long> sent = new java.util.HashSet<>();
+          for (io.vetcd.raft.Message w : waiting) {
+            if (sent.add(w.to())) {
+              log.info("sending the store snapshot at index {} to {}", s.index(), Long.toHexString(w.to()));
+              transport.send(new io.vetcd.raft.Message(w.type(), w.from(), w.to(), w.term(), w.logTerm(), w.index(),
+                  w.entries(), w.commit(), w.reject(), w.rejectHint(), w.context(), snap));
+            }
+          }
+        });
+  }
+
+  /**
+   * The leader sent a snapshot (already taken by the raft node): fetch the store it describes,
+   * replace the local store by it, then persist the marker and the rest of the Ready.
+   */
+  private void installSnapshot(Ready ready) {
+    io.vetcd.raft.Snapshot snap = ready.snapshot();
+    log.info("installing the leader's snapshot at index {} (term {})", snap.index(), snap.term());
+    snapshots.fetch(vertx, transport, snap.data())
+        .compose(path -> vertx.eventBus().<Raft.Installed>request(Addresses.APPLY_FROM_RAFT,
+            new Raft.InstallSnapshot(path.toString(), snap.index()),
+            new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(600_000)))
+        .compose(reply -> {
+          Raft.Installed installed = reply.body();
+          for (Map.Entry<Long, List<String>> p : installed.peerUrls().entrySet()) {
+            if (p.getKey() != node.id()) {
+              transport.addPeer(p.getKey(), p.getValue());
+            }
+          }
+          removed.addAll(installed.removed());
+          List<WalEntry> walEntries = new ArrayList<>();
+          for (Entry e : ready.entries()) {
+            walEntries.add(new WalEntry(e.term(), e.index(), e.type().ordinal(), e.data()));
+          }
+          WalHardState hardState = ready.hardState() == null ? null : new WalHardState(ready.hardState().term(),
+              ready.hardState().votedFor(), ready.hardState().commit());
+          return vertx.executeBlocking(() -> {
+            wal.saveSnapshotMarker(new io.vetcd.wal.WalSnapshotMarker(snap.index(), snap.term()));
+            wal.append(walEntries, hardState);
+            wal.sync();
+            wal.releaseBefore(snap.index() + 1);
+            return null;
+          }, true);
+        })
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            // The raft node already moved to the snapshot: only a restart (from the WAL) undoes that.
+            log.error("installing the snapshot failed; stopping the member (restart it to retry)", ar.cause());
+            Runtime.getRuntime().halt(71);
+          }
+          if (stopping) {
+            persisting = false;
+            if (idle != null) {
+              idle.tryComplete();
+            }
+            return;
+          }
+          log.info("installed the snapshot at index {}", snap.index());
+          afterPersist(ready);
+        });
   }
 
   private void publishState() {

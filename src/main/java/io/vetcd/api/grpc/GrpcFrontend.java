@@ -173,6 +173,10 @@ public final class GrpcFrontend {
 
   private void bindCluster() {
     unary(ClusterGrpcService.MemberList, calls::memberList);
+    unary(ClusterGrpcService.MemberAdd, calls::memberAdd);
+    unary(ClusterGrpcService.MemberRemove, calls::memberRemove);
+    unary(ClusterGrpcService.MemberUpdate, calls::memberUpdate);
+    unary(ClusterGrpcService.MemberPromote, calls::memberPromote);
   }
 
   private void bindMaintenance() {

@@ -79,10 +79,10 @@ final class Gateway {
     stream("lease/keepalive", (sink, input) -> new GatewayStream.KeepAlive(calls, sink, input));
 
     unary("cluster/member/list", MemberListRequest::newBuilder, calls::memberList);
-    unimplemented("cluster/member/add", "etcdserverpb.Cluster", "MemberAdd");
-    unimplemented("cluster/member/remove", "etcdserverpb.Cluster", "MemberRemove");
-    unimplemented("cluster/member/update", "etcdserverpb.Cluster", "MemberUpdate");
-    unimplemented("cluster/member/promote", "etcdserverpb.Cluster", "MemberPromote");
+    unary("cluster/member/add", io.vetcd.pb.MemberAddRequest::newBuilder, calls::memberAdd);
+    unary("cluster/member/remove", io.vetcd.pb.MemberRemoveRequest::newBuilder, calls::memberRemove);
+    unary("cluster/member/update", io.vetcd.pb.MemberUpdateRequest::newBuilder, calls::memberUpdate);
+    unary("cluster/member/promote", io.vetcd.pb.MemberPromoteRequest::newBuilder, calls::memberPromote);
 
     unary("maintenance/alarm", AlarmRequest::newBuilder, calls::alarm);
     unary("maintenance/status", StatusRequest::newBuilder, calls::status);
