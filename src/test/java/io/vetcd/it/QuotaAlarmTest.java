@@ -35,7 +35,14 @@ class QuotaAlarmTest {
       assertNotNull(full, "writes must stop at the quota");
       assertTrue(full.getCause().getMessage().contains("etcdserver: mvcc: database space exceeded"),
           full.getCause().getMessage());
-      List<AlarmMember> alarms = client.getMaintenanceClient().listAlarms().get(10, TimeUnit.SECONDS).getAlarms();
+      // As in etcd, the member answers the write at once and raises the alarm through raft: poll for it.
+      List<AlarmMember> alarms = List.of();
+      for (int i = 0; i < 100 && alarms.isEmpty(); i++) {
+        alarms = client.getMaintenanceClient().listAlarms().get(10, TimeUnit.SECONDS).getAlarms();
+        if (alarms.isEmpty()) {
+          Thread.sleep(100);
+        }
+      }
       assertEquals(1, alarms.size());
       assertEquals(AlarmType.NOSPACE, alarms.get(0).getAlarmType());
 
