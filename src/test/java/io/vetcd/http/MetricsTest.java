@@ -52,7 +52,12 @@ class MetricsTest {
   @Test
   void etcd_metrics_are_present_and_move() throws Exception {
     try (GatewayMember member = new GatewayMember()) {
+      // A fresh member elects itself just after it starts listening: wait for that, as a scraper would.
       Map<String, Double> before = scrape(member);
+      for (int i = 0; i < 100 && !Double.valueOf(1.0).equals(before.get("etcd_server_has_leader")); i++) {
+        Thread.sleep(100);
+        before = scrape(member);
+      }
       for (String name : List.of("etcd_server_has_leader", "etcd_server_is_leader", "etcd_server_is_learner",
           "etcd_mvcc_db_total_size_in_bytes", "etcd_mvcc_db_total_size_in_use_in_bytes",
           "etcd_debugging_mvcc_db_total_size_in_bytes", "etcd_debugging_mvcc_current_revision",
