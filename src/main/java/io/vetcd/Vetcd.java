@@ -70,7 +70,7 @@ public final class Vetcd implements AutoCloseable {
       System.out.println("vetcd Version: 0.1.0\netcd API Version: 3.4");
       return;
     }
-    Logging.configure(config.logLevel());
+    Logging.configure(config.logLevel(), List.of(config.get("log-outputs").split(",")), config.get("log-format"));
     Vetcd vetcd;
     try {
       vetcd = start(config);
@@ -87,6 +87,10 @@ public final class Vetcd implements AutoCloseable {
 
   public static Vetcd start(ServerConfig config) throws Exception {
     Files.createDirectories(config.dataDir().resolve("member").resolve("snap"));
+    for (URI url : config.clientUrls()) {
+      // Fails fast (etcd's message) on an https URL without a certificate; makes the --auto-tls one.
+      io.vetcd.server.Tls.client(config).apply(new HttpServerOptions(), url);
+    }
     Membership membership = Membership.fromInitialCluster(config.initialCluster(), config.clusterToken(), config.name(),
         config.advertiseClientUrls());
     MvccStore store = MvccStore.open(config.dataDir().resolve("member").resolve("snap").resolve("db"));
@@ -120,8 +124,7 @@ public final class Vetcd implements AutoCloseable {
     for (WalEntry e : recovered.entries()) {
       entries.add(new Entry(e.term(), e.index(), EntryType.values()[e.type()], e.data()));
     }
-    HardState hardState = recovered.hardState() == null ? null
-        : new HardState(recovered.hardState().term(), recovered.hardState().votedFor(), recovered.hardState().commit());
+    HardState hardState = reconcile(recovered, store.consistentIndex(), entries);
     RaftNode node = RaftNode.start(raftConfig, hardState, null, entries);
     log.info("starting member {} ({}) in cluster {}: applied index {}, {} WAL entries, revision {}",
         Long.toHexString(membership.localMemberId()), config.name(), Long.toHexString(membership.clusterId()),
@@ -131,7 +134,7 @@ public final class Vetcd implements AutoCloseable {
     for (Class<?> type : List.of(Commands.Write.class, Commands.Read.class, Commands.KeepAlive.class,
         Commands.ExpiredLeases.class, Commands.ExpiredLeasesResult.class, Commands.History.class,
         Commands.HistoryResult.class, Raft.Propose.class, Raft.ProposeFailed.class, Raft.ReadIndex.class,
-        Raft.ReadIndexDone.class, Raft.ReadIndexFailed.class, Raft.Committed.class, Raft.State.class,
+        Raft.ReadIndexDone.class, Raft.ReadIndexFailed.class, Raft.Committed.class, Raft.State.class, Raft.ForwardToLeader.class, Raft.TransferLeader.class,
         Watches.Revision.class, Watches.Compacted.class, Watches.Frame.class, Watches.StreamClosed.class,
         Watches.StreamBlocked.class, Watches.StreamDrained.class, WatchResponse.class)) {
       registerCodec(vertx, type);
@@ -139,18 +142,86 @@ public final class Vetcd implements AutoCloseable {
     registerProtoCodecs(vertx);
 
     List<URI> clientUrls = config.clientUrls();
+    RaftVerticle.Peers peers = peers(config, membership);
     Vetcd vetcd = new Vetcd(vertx, store, wal);
+    io.vetcd.auth.AuthStore auth = authStore(vertx, config, store);
     Future<?> deployed = vertx.deployVerticle(new ApplyVerticle(store, lessor, membership, REQUEST_TIMEOUT_MILLIS,
-            config.electionTimeoutMillis(), config.quotaBackendBytes()))
+            config.electionTimeoutMillis(), config.quotaBackendBytes(),
+            config.dataDir().resolve("member").resolve("attributes"), auth))
         .compose(id -> vertx.deployVerticle(new WatchVerticle(store.currentRevision(), store.compactRevision(), membership,
             config.maxRequestBytes())))
         .compose(id -> vertx.deployVerticle(new RaftVerticle(node, wal, config.heartbeatIntervalMillis(),
-            membership.voterIds().size() == 1)))
+            config.electionTimeoutMillis(), membership.voterIds().size() == 1, peers)))
         .compose(id -> vertx.deployVerticle(new LeaseVerticle()))
         .compose(id -> listenClients(vertx, config, clientUrls));
     deployed.await(30, TimeUnit.SECONDS);
     log.info("ready to serve client requests on {}", config.get("listen-client-urls"));
     return vetcd;
+  }
+
+  /** The auth store over the MVCC store's auth table, shared with the frontends. */
+  private static io.vetcd.auth.AuthStore authStore(Vertx vertx, ServerConfig config, MvccStore store) {
+    String tokenKind = config.get("auth-token");
+    if (!tokenKind.equals("simple")) {
+      log.warn("--auth-token {}: only simple tokens are supported, using simple", tokenKind);
+    }
+    long ttlMillis = Long.parseLong(config.get("auth-token-ttl")) * 1000;
+    io.vetcd.auth.AuthStore auth = new io.vetcd.auth.AuthStore(store.authTable(),
+        new io.vetcd.auth.SimpleTokens(() -> System.nanoTime() / 1_000_000, ttlMillis));
+    io.vetcd.api.AuthGate.install(vertx, auth, new io.vetcd.auth.Passwords(Integer.parseInt(config.get("bcrypt-cost"))));
+    for (Class<?> type : List.<Class<?>>of(io.vetcd.pb.AuthEnableResponse.class, io.vetcd.pb.AuthDisableResponse.class,
+            io.vetcd.pb.AuthenticateResponse.class, io.vetcd.pb.AuthUserAddResponse.class,
+            io.vetcd.pb.AuthUserGetResponse.class, io.vetcd.pb.AuthUserListResponse.class,
+            io.vetcd.pb.AuthUserDeleteResponse.class, io.vetcd.pb.AuthUserChangePasswordResponse.class,
+            io.vetcd.pb.AuthUserGrantRoleResponse.class, io.vetcd.pb.AuthUserRevokeRoleResponse.class,
+            io.vetcd.pb.AuthRoleAddResponse.class, io.vetcd.pb.AuthRoleGetResponse.class,
+            io.vetcd.pb.AuthRoleListResponse.class, io.vetcd.pb.AuthRoleDeleteResponse.class,
+            io.vetcd.pb.AuthRoleGrantPermissionResponse.class, io.vetcd.pb.AuthRoleRevokePermissionResponse.class)) {
+      registerCodec(vertx, type);
+    }
+    return auth;
+  }
+
+  /** The peer URLs to listen on and, for every other member, where to reach it. */
+  private static RaftVerticle.Peers peers(ServerConfig config, Membership membership) throws Exception {
+    Map<Long, List<String>> peerUrls = new java.util.LinkedHashMap<>();
+    for (io.vetcd.pb.Member member : membership.members()) {
+      if (member.getID() != membership.localMemberId()) {
+        peerUrls.put(member.getID(), member.getPeerURLsList());
+      }
+    }
+    return new RaftVerticle.Peers(membership.clusterId(), config.peerUrls(), peerUrls);
+  }
+
+  /**
+   * The WAL's hard state, made consistent with the store. An entry is applied only after it is
+   * fsynced, so the WAL holds every applied entry; but the hard state record written with it may be
+   * the torn tail that recovery cut off, leaving a commit index below the applied index. Applied
+   * entries are committed, so the commit index is raised to the applied index. A WAL that ends
+   * before the applied index lost acknowledged entries: the member stops rather than reuse indexes.
+   */
+  static HardState reconcile(WalRecovered recovered, long appliedIndex, List<Entry> entries) {
+    long lastIndex = entries.isEmpty()
+        ? (recovered.snapshot() == null ? 0 : recovered.snapshot().index())
+        : entries.get(entries.size() - 1).index();
+    if (appliedIndex > lastIndex) {
+      throw new IllegalStateException("the store has applied raft index " + appliedIndex
+          + " but the WAL ends at index " + lastIndex + ": the WAL lost entries it had acknowledged");
+    }
+    if (recovered.hardState() == null) {
+      return appliedIndex == 0 ? null : new HardState(entries.get(entries.size() - 1).term(), 0, appliedIndex);
+    }
+    long commit = Math.max(recovered.hardState().commit(), appliedIndex);
+    if (commit != recovered.hardState().commit()) {
+      log.warn("the WAL's commit index {} is behind the applied index {} (torn hard state): raised",
+          recovered.hardState().commit(), appliedIndex);
+    }
+    long lastTerm = entries.isEmpty() ? 0 : entries.get(entries.size() - 1).term();
+    if (lastTerm > recovered.hardState().term()) {
+      // The hard state of that term was torn before its fsync finished, so no vote of it was sent.
+      return new HardState(lastTerm, 0, commit);
+    }
+    return new HardState(recovered.hardState().term(), recovered.hardState().votedFor(), commit);
   }
 
   private static Future<?> listenClients(Vertx vertx, ServerConfig config, List<URI> clientUrls) {
@@ -159,8 +230,8 @@ public final class Vetcd implements AutoCloseable {
         config.quotaBackendBytes(), REQUEST_TIMEOUT_MILLIS);
     List<Future<HttpServer>> servers = new ArrayList<>();
     for (URI url : clientUrls) {
-      HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(true)
-          .setHost(url.getHost()).setPort(url.getPort()));
+      HttpServer server = vertx.createHttpServer(withTls(config, url, new HttpServerOptions()
+          .setHttp2ClearTextEnabled(true).setHost(url.getHost()).setPort(url.getPort())));
       server.requestHandler(request -> {
         String contentType = request.getHeader("content-type");
         if (contentType != null && contentType.startsWith("application/grpc")) {
@@ -172,6 +243,15 @@ public final class Vetcd implements AutoCloseable {
       servers.add(server.listen());
     }
     return Future.all(servers);
+  }
+
+  /** The client URL's TLS settings (https URLs only), from etcd's client TLS flags. */
+  private static HttpServerOptions withTls(ServerConfig config, URI url, HttpServerOptions options) {
+    try {
+      return io.vetcd.server.Tls.client(config).apply(options, url);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})

@@ -17,6 +17,15 @@ public final class Addresses {
   /** Raft → apply: {@link Raft.Committed}, {@link Raft.ReadIndexDone}, {@link Raft.State}. */
   public static final String APPLY_FROM_RAFT = "vetcd.apply.fromraft";
 
+  /**
+   * Raft → apply: a call forwarded by a follower, as bytes ({@link Raft.ForwardToLeader#payload()});
+   * answered only if this member leads.
+   */
+  public static final String APPLY_FORWARDED = "vetcd.apply.forwarded";
+
+  /** Apply → raft: {@link Raft.ForwardToLeader}; the reply is the leader's answer as bytes. */
+  public static final String RAFT_FORWARD = "vetcd.raft.forward";
+
   /** Apply → raft: {@link Raft.Propose}, {@link Raft.ReadIndex}. */
   public static final String RAFT = "vetcd.raft";
 

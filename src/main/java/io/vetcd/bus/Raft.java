@@ -25,6 +25,18 @@ public final class Raft {
     }
   }
 
+  /**
+   * A call only the leader can answer (lease keep-alive, time-to-live), forwarded over the peer
+   * transport by a follower. The payload is opaque to raft; the reply is the answer's bytes.
+   */
+  public record ForwardToLeader(byte[] payload) {}
+
+  /**
+   * Maintenance.MoveLeader: the leader hands leadership to {@code targetId}; the reply (a Long) is
+   * the new leader's id once it leads.
+   */
+  public record TransferLeader(long targetId) {}
+
   /** The member's view of the cluster: leader, term, commit index. */
   public record State(long memberId, long leaderId, long term, long commitIndex, boolean leader) {}
 }

@@ -66,6 +66,7 @@ public final class MvccStore implements Closeable {
   private final BTreeMap<Long, Long> leases;
   /** Member id → bit set of raised alarm types (1 << AlarmType number). */
   private final BTreeMap<Long, Integer> alarms;
+  private final BTreeMap<String, byte[]> auth;
   private final TreeMap<ByteString, KeyIndex> index = new TreeMap<>(KEY_ORDER);
   private volatile long currentRev = 1;
   private volatile long compactRev = -1;
@@ -82,6 +83,7 @@ public final class MvccStore implements Closeable {
     this.meta = db.treeMap("meta", Serializer.STRING, Serializer.LONG).createOrOpen();
     this.leases = db.treeMap("lease", Serializer.LONG, Serializer.LONG).createOrOpen();
     this.alarms = db.treeMap("alarm", Serializer.LONG, Serializer.INTEGER).createOrOpen();
+    this.auth = db.treeMap("auth", Serializer.STRING, Serializer.BYTE_ARRAY).createOrOpen();
     restore();
   }
 
@@ -212,6 +214,11 @@ public final class MvccStore implements Closeable {
   /** The persisted alarms (member id → bit set of alarm types), committed with the data. */
   public java.util.Map<Long, Integer> alarmTable() {
     return alarms;
+  }
+
+  /** The persisted auth state (users, roles, flags; see io.vetcd.auth.AuthStore), committed with the data. */
+  public java.util.Map<String, byte[]> authTable() {
+    return auth;
   }
 
   /** Every live key attached to a lease, with its lease: rebuilds lease attachments at start. */

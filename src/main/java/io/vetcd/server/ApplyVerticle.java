@@ -76,6 +76,7 @@ public final class ApplyVerticle extends VerticleBase {
   private final long requestTimeoutMillis;
   private final long electionTimeoutMillis;
   private final long quotaBytes;
+  private final io.vetcd.auth.AuthStore auth;
 
   private long appliedIndex;
   private long term;
@@ -93,6 +94,9 @@ public final class ApplyVerticle extends VerticleBase {
   private final ArrayDeque<WaitingReads> readsWaitingForApply = new ArrayDeque<>();
 
   private final ArrayDeque<Raft.Committed> applyQueue = new ArrayDeque<>();
+  private final Map<Long, io.vetcd.pb.Member> publishedAttributes = new HashMap<>();
+  private final java.nio.file.Path attributesFile;
+  private boolean attributesPublishing;
   private boolean committing;
   private boolean dirty;
   /** Set when the member stops: no new commits; the composition root commits and closes the store. */
@@ -101,7 +105,32 @@ public final class ApplyVerticle extends VerticleBase {
 
   public ApplyVerticle(MvccStore store, Lessor lessor, Membership membership, long requestTimeoutMillis,
       long electionTimeoutMillis, long quotaBytes) {
+    this(store, lessor, membership, requestTimeoutMillis, electionTimeoutMillis, quotaBytes, (java.nio.file.Path) null);
+  }
+
+  /** {@code attributesFile}: where the names and client URLs the members published are kept (null: nowhere). */
+  public ApplyVerticle(MvccStore store, Lessor lessor, Membership membership, long requestTimeoutMillis,
+      long electionTimeoutMillis, long quotaBytes, java.nio.file.Path attributesFile) {
+    this(store, lessor, membership, requestTimeoutMillis, electionTimeoutMillis, quotaBytes, attributesFile,
+        new io.vetcd.auth.AuthStore(store.authTable(), new io.vetcd.auth.SimpleTokens(ApplyVerticle::nowMillis, 300_000)));
+  }
+
+  /** {@code auth}: the auth store, shared with the frontends (which check reads and watches against it). */
+  public ApplyVerticle(MvccStore store, Lessor lessor, Membership membership, long requestTimeoutMillis,
+      long electionTimeoutMillis, long quotaBytes, java.nio.file.Path attributesFile, io.vetcd.auth.AuthStore auth) {
+    this.auth = auth;
     this.quotaBytes = quotaBytes;
+    this.attributesFile = attributesFile;
+    if (attributesFile != null && java.nio.file.Files.exists(attributesFile)) {
+      try {
+        for (io.vetcd.pb.Member m : MemberListResponse.parseFrom(java.nio.file.Files.readAllBytes(attributesFile))
+            .getMembersList()) {
+          publishedAttributes.put(m.getID(), m);
+        }
+      } catch (java.io.IOException e) {
+        log.warn("ignoring unreadable {}: {}", attributesFile, e.toString());
+      }
+    }
     this.store = store;
     this.lessor = lessor;
     this.membership = membership;
@@ -119,6 +148,7 @@ public final class ApplyVerticle extends VerticleBase {
     bus.<Commands.ExpiredLeases>localConsumer(Addresses.APPLY_EXPIRED_LEASES, this::onExpiredLeases);
     bus.<Commands.History>localConsumer(Addresses.APPLY_HISTORY, this::onHistory);
     bus.localConsumer(Addresses.APPLY_FROM_RAFT, this::onFromRaft);
+    bus.<byte[]>localConsumer(Addresses.APPLY_FORWARDED, this::onForwarded);
     return Future.succeededFuture();
   }
 
@@ -187,7 +217,63 @@ public final class ApplyVerticle extends VerticleBase {
     }
   }
 
+  /** The members, with the names and client URLs they published through raft. */
+  private List<io.vetcd.pb.Member> members() {
+    List<io.vetcd.pb.Member> members = new ArrayList<>();
+    for (io.vetcd.pb.Member m : membership.members()) {
+      io.vetcd.pb.Member published = publishedAttributes.get(m.getID());
+      if (published != null) {
+        m = m.toBuilder().setName(published.getName()).clearClientURLs()
+            .addAllClientURLs(published.getClientURLsList()).build();
+      }
+      members.add(m);
+    }
+    return members;
+  }
+
+  /** Keeps the published attributes across restarts (they are idempotent: a stale file is harmless). */
+  private void saveAttributes() {
+    if (attributesFile == null) {
+      return;
+    }
+    byte[] bytes = MemberListResponse.newBuilder().addAllMembers(publishedAttributes.values()).build().toByteArray();
+    String tmp = attributesFile + ".tmp";
+    vertx.fileSystem().writeFile(tmp, io.vertx.core.buffer.Buffer.buffer(bytes))
+        .compose(v -> vertx.fileSystem().move(tmp, attributesFile.toString(),
+            new io.vertx.core.file.CopyOptions().setReplaceExisting(true).setAtomicMove(true)))
+        .onFailure(e -> log.warn("cannot save {}: {}", attributesFile, e.toString()));
+  }
+
+  /**
+   * Once there is a leader, proposes this member's name and client URLs (retrying until applied).
+   * Not persisted: every member publishes again each time it starts.
+   */
+  private void publishAttributes() {
+    if (attributesPublishing) {
+      return;
+    }
+    attributesPublishing = true;
+    io.vetcd.pb.Member self = membership.members().stream()
+        .filter(m -> m.getID() == membership.localMemberId()).findFirst().orElse(null);
+    if (self == null) {
+      return;
+    }
+    InternalRequest publish = InternalRequest.newBuilder().setMemberAttributes(io.vetcd.pb.Member.newBuilder()
+        .setID(self.getID()).setName(self.getName()).addAllClientURLs(self.getClientURLsList())).build();
+    vertx.eventBus().request(Addresses.APPLY_WRITE, new Commands.Write(publish)).onComplete(ar -> {
+      if (ar.failed()) {
+        vertx.setTimer(500, t -> {
+          attributesPublishing = false;
+          publishAttributes();
+        });
+      }
+    });
+  }
+
   private void onRaftState(Raft.State state) {
+    if (state.leaderId() != 0) {
+      publishAttributes();
+    }
     boolean wasLeader = leader;
     term = state.term();
     leaderId = state.leaderId();
@@ -279,6 +365,11 @@ public final class ApplyVerticle extends VerticleBase {
   }
 
   private Object apply(InternalRequest request, Entry entry) {
+    // As etcd's auth applier: a client's write is checked against the auth state at this point of the log.
+    auth.checkApply(request, this::leaseKeys);
+    if (io.vetcd.auth.AuthStore.handles(request)) {
+      return auth.apply(request, entry.index(), header());
+    }
     if (hasAlarm(AlarmType.NOSPACE) && needsSpace(request)) {
       throw Errors.NO_SPACE;
     }
@@ -318,8 +409,20 @@ public final class ApplyVerticle extends VerticleBase {
       case ALARM -> {
         return applyAlarm(request.getAlarm());
       }
+      case MEMBER_ATTRIBUTES -> {
+        io.vetcd.pb.Member attributes = request.getMemberAttributes();
+        if (!attributes.equals(publishedAttributes.put(attributes.getID(), attributes))) {
+          saveAttributes();
+        }
+        return MemberListResponse.newBuilder().setHeader(header()).addAllMembers(members()).build();
+      }
       default -> throw new IllegalStateException("unknown request in raft entry " + entry.index());
     }
+  }
+
+  private List<ByteString> leaseKeys(long leaseId) {
+    Lessor.Lease lease = lessor.get(leaseId);
+    return lease == null ? List.of() : lease.keys();
   }
 
   /** Requests that grow the store: refused while the NOSPACE alarm is raised. */
@@ -428,6 +531,11 @@ public final class ApplyVerticle extends VerticleBase {
   // ---- reads ----
 
   private void onRead(Message<Commands.Read> message) {
+    if (message.body().request() instanceof LeaseTimeToLiveRequest ttl && !leader) {
+      // Only the leader knows the remaining TTL: ask it.
+      forwardToLeader(message, FORWARD_TIME_TO_LIVE, ttl.toByteArray(), LeaseTimeToLiveResponse::parseFrom);
+      return;
+    }
     if (!message.body().linearizable()) {
       serveRead(message);
       return;
@@ -523,7 +631,9 @@ public final class ApplyVerticle extends VerticleBase {
       return response.build();
     }
     if (request instanceof MemberListRequest) {
-      return MemberListResponse.newBuilder().setHeader(header()).addAllMembers(membership.members()).build();
+      // etcd's cluster API header carries no revision.
+      return MemberListResponse.newBuilder().setHeader(header().toBuilder().clearRevision())
+          .addAllMembers(members()).build();
     }
     if (request instanceof StatusRequest) {
       return StatusResponse.newBuilder().setHeader(header()).setVersion(VERSION).setDbSize(store.sizeBytes())
@@ -563,17 +673,84 @@ public final class ApplyVerticle extends VerticleBase {
 
   private void onKeepAlive(Message<Commands.KeepAlive> message) {
     long id = message.body().leaseId();
-    LeaseKeepAliveResponse.Builder response = LeaseKeepAliveResponse.newBuilder().setID(id);
     if (!leader) {
-      fail(message, leaderId == 0 ? Errors.NO_LEADER : Errors.NOT_LEADER);
+      // Only the leader tracks deadlines: a follower forwards the renewal to it.
+      forwardToLeader(message, FORWARD_KEEP_ALIVE,
+          io.vetcd.pb.LeaseKeepAliveRequest.newBuilder().setID(id).build().toByteArray(),
+          LeaseKeepAliveResponse::parseFrom);
       return;
     }
+    message.reply(keepAlive(id));
+  }
+
+  private LeaseKeepAliveResponse keepAlive(long id) {
+    LeaseKeepAliveResponse.Builder response = LeaseKeepAliveResponse.newBuilder().setID(id);
     try {
       response.setTTL(lessor.renew(id, nowMillis()));
     } catch (EtcdException notFound) {
       response.setTTL(0); // etcd answers a keep-alive of an unknown lease with TTL 0
     }
-    message.reply(response.setHeader(header()).build());
+    return response.setHeader(header()).build();
+  }
+
+  // ---- calls only the leader answers, forwarded by followers ----
+
+  private static final byte FORWARD_KEEP_ALIVE = 1;
+  private static final byte FORWARD_TIME_TO_LIVE = 2;
+
+  private interface Parser<T> {
+    T parse(byte[] bytes) throws InvalidProtocolBufferException;
+  }
+
+  private <T extends com.google.protobuf.Message> void forwardToLeader(Message<?> message, byte kind, byte[] request,
+      Parser<T> parser) {
+    if (leaderId == 0) {
+      fail(message, Errors.NO_LEADER);
+      return;
+    }
+    byte[] payload = new byte[request.length + 1];
+    payload[0] = kind;
+    System.arraycopy(request, 0, payload, 1, request.length);
+    vertx.eventBus().<byte[]>request(Addresses.RAFT_FORWARD, new Raft.ForwardToLeader(payload)).onComplete(ar -> {
+      if (ar.failed()) {
+        if (ar.cause() instanceof io.vertx.core.eventbus.ReplyException r
+            && r.failureType() == io.vertx.core.eventbus.ReplyFailure.RECIPIENT_FAILURE) {
+          message.fail(r.failureCode(), r.getMessage());
+        } else {
+          fail(message, Errors.TIMEOUT);
+        }
+        return;
+      }
+      try {
+        T answer = parser.parse(ar.result().body());
+        // The header is this member's, as etcd's forwarding follower answers.
+        com.google.protobuf.Message.Builder b = answer.toBuilder();
+        b.setField(b.getDescriptorForType().findFieldByName("header"), header());
+        message.reply(b.build());
+      } catch (InvalidProtocolBufferException e) {
+        fail(message, new EtcdException(GrpcCode.INTERNAL, "malformed answer from the leader"));
+      }
+    });
+  }
+
+  private void onForwarded(Message<byte[]> message) {
+    if (!leader) {
+      fail(message, leaderId == 0 ? Errors.NO_LEADER : Errors.NOT_LEADER);
+      return;
+    }
+    byte[] payload = message.body();
+    try {
+      byte[] request = java.util.Arrays.copyOfRange(payload, 1, payload.length);
+      switch (payload[0]) {
+        case FORWARD_KEEP_ALIVE -> message.reply(
+            keepAlive(io.vetcd.pb.LeaseKeepAliveRequest.parseFrom(request).getID()).toByteArray());
+        case FORWARD_TIME_TO_LIVE -> message.reply(
+            ((com.google.protobuf.Message) read(LeaseTimeToLiveRequest.parseFrom(request))).toByteArray());
+        default -> fail(message, new EtcdException(GrpcCode.UNIMPLEMENTED, "unknown forwarded call " + payload[0]));
+      }
+    } catch (InvalidProtocolBufferException | ArrayIndexOutOfBoundsException e) {
+      fail(message, new EtcdException(GrpcCode.INVALID_ARGUMENT, "malformed forwarded call"));
+    }
   }
 
   private void onExpiredLeases(Message<Commands.ExpiredLeases> message) {

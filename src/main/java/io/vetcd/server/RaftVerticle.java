@@ -3,8 +3,14 @@ package io.vetcd.server;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vetcd.bus.Addresses;
 import io.vetcd.bus.Raft;
+import io.vetcd.bus.RaftStatus;
+import io.vetcd.peer.PeerRequestException;
+import io.vetcd.peer.PeerTransport;
 import io.vetcd.raft.ConfChange;
 import io.vetcd.raft.Entry;
 import io.vetcd.raft.EntryType;
@@ -16,9 +22,13 @@ import io.vetcd.raft.Role;
 import io.vetcd.wal.Wal;
 import io.vetcd.wal.WalEntry;
 import io.vetcd.wal.WalHardState;
+import java.net.URI;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,20 +37,43 @@ import org.slf4j.LoggerFactory;
  * Ready output — entries and hard state to the WAL (fsync on a worker thread), committed entries to
  * the apply verticle, read states back to the waiting reads.
  *
- * <p>Group commit: while one fsync runs, new proposals are only queued; when it finishes they all
- * enter the raft node together and the next Ready persists them with a single fsync.
+ * <p>Group commit: while one fsync runs, new proposals and inbound peer messages are only queued;
+ * when it finishes they all enter the raft node together and the next Ready persists them with a
+ * single fsync. Peer messages of a Ready go out only once its entries and hard state are durable.
+ *
+ * <p>Without a known leader, proposals and read-index requests wait (up to an election timeout or
+ * two) for one to be elected rather than failing at once. A read-index request lost with a leader
+ * change is asked again of the new leader.
  */
 public final class RaftVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(RaftVerticle.class);
   private static final int QUEUED_PROPOSALS_MAX = 50_000;
+  private static final int QUEUED_PEER_MESSAGES_MAX = 20_000;
+  /** A read-index request still unanswered after this long is forgotten (the reader has timed out). */
+  private static final long OUTSTANDING_READ_MILLIS_MAX = 15_000;
+  private static final long FORWARD_TIMEOUT_MILLIS = 5_000;
+
+  /** Where the peers are: the cluster id, the URLs to listen on, and each other member's peer URLs. */
+  public record Peers(long clusterId, List<URI> listenUrls, Map<Long, List<String>> peerUrls) {}
+
+  private record Held<T>(T item, long sinceMillis) {}
 
   private final RaftNode node;
   private final Wal wal;
   private final long heartbeatIntervalMillis;
+  private final long electionTimeoutMillis;
   private final boolean singleVoter;
+  private final Peers peers;
+  private PeerTransport transport;
 
-  private final List<Raft.Propose> queuedProposals = new ArrayList<>();
-  private final List<Raft.ReadIndex> queuedReads = new ArrayList<>();
+  private final List<Held<Raft.Propose>> queuedProposals = new ArrayList<>();
+  private final List<Held<Raft.ReadIndex>> queuedReads = new ArrayList<>();
+  private final List<io.vetcd.raft.Message> queuedPeerMessages = new ArrayList<>();
+  /** Read-index contexts asked of raft and not yet answered, with when they were (last) asked. */
+  private final Map<Long, Long> outstandingReads = new LinkedHashMap<>();
+  private long droppedPeerMessages;
+  private final List<Message<Raft.TransferLeader>> pendingTransfers = new ArrayList<>();
+  private final Map<Message<Raft.TransferLeader>, Long> transferTimers = new java.util.HashMap<>();
   private int queuedTicks;
   private boolean persisting;
   private boolean readyScheduled;
@@ -53,16 +86,27 @@ public final class RaftVerticle extends VerticleBase {
   private boolean stopping;
   private io.vertx.core.Promise<Void> idle;
 
-  public RaftVerticle(RaftNode node, Wal wal, long heartbeatIntervalMillis, boolean singleVoter) {
+  public RaftVerticle(RaftNode node, Wal wal, long heartbeatIntervalMillis, long electionTimeoutMillis,
+      boolean singleVoter, Peers peers) {
     this.node = node;
     this.wal = wal;
     this.heartbeatIntervalMillis = heartbeatIntervalMillis;
+    this.electionTimeoutMillis = electionTimeoutMillis;
     this.singleVoter = singleVoter;
+    this.peers = peers;
   }
 
   @Override
   public Future<?> start() {
+    RaftStatus.setLeader(vertx, 0);
     vertx.eventBus().localConsumer(Addresses.RAFT, this::onMessage);
+    vertx.eventBus().<Raft.ForwardToLeader>localConsumer(Addresses.RAFT_FORWARD, this::onForward);
+    transport = new PeerTransport(vertx, peers.clusterId(), node.id());
+    transport.messageHandler(this::onPeerMessage);
+    transport.requestHandler(this::onPeerRequest);
+    for (Map.Entry<Long, List<String>> peer : peers.peerUrls().entrySet()) {
+      transport.addPeer(peer.getKey(), peer.getValue());
+    }
     timerId = vertx.setPeriodic(heartbeatIntervalMillis, t -> {
       queuedTicks++;
       pump();
@@ -72,18 +116,80 @@ public final class RaftVerticle extends VerticleBase {
       node.campaign();
     }
     pump();
-    return Future.succeededFuture();
+    return transport.listen(peers.listenUrls());
   }
 
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(timerId);
     stopping = true;
+    Future<Void> closed = transport == null ? Future.succeededFuture() : transport.close();
     if (!persisting) {
-      return Future.succeededFuture();
+      return closed;
     }
     idle = io.vertx.core.Promise.promise();
-    return idle.future();
+    return Future.all(closed, idle.future());
+  }
+
+  /** Test-only fault switch: drop all peer traffic to and from these members. */
+  public void cutPeers(java.util.Set<Long> memberIds) {
+    context.runOnContext(v -> transport.cut(memberIds));
+  }
+
+  private void onPeerMessage(io.vetcd.raft.Message m) {
+    if (queuedPeerMessages.size() >= QUEUED_PEER_MESSAGES_MAX) {
+      if (droppedPeerMessages++ % 1000 == 0) {
+        log.warn("inbound peer queue full: dropped {} raft messages", droppedPeerMessages);
+      }
+      return;
+    }
+    queuedPeerMessages.add(m);
+    pump();
+  }
+
+  /** A follower forwards a call to the leader over the peer transport. */
+  private void onForward(Message<Raft.ForwardToLeader> message) {
+    long leader = node.leaderId();
+    if (leader == 0) {
+      message.fail(14, "etcdserver: no leader");
+      return;
+    }
+    if (leader == node.id()) {
+      // We became the leader meanwhile: answer here.
+      vertx.eventBus().<byte[]>request(Addresses.APPLY_FORWARDED, message.body().payload())
+          .onComplete(ar -> replyForwarded(message, ar.succeeded() ? ar.result().body() : null, ar.cause()));
+      return;
+    }
+    transport.request(leader, Buffer.buffer(message.body().payload()), FORWARD_TIMEOUT_MILLIS)
+        .onComplete(ar -> replyForwarded(message, ar.succeeded() ? ar.result().getBytes() : null, ar.cause()));
+  }
+
+  private static void replyForwarded(Message<Raft.ForwardToLeader> message, byte[] answer, Throwable failure) {
+    if (failure == null) {
+      message.reply(answer);
+    } else if (failure instanceof PeerRequestException p) {
+      if (p.code() > 0) {
+        message.fail(p.code(), p.getMessage());
+      } else {
+        message.fail(14, "etcdserver: request timed out");
+      }
+    } else if (failure instanceof ReplyException r && r.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
+      message.fail(r.failureCode(), r.getMessage());
+    } else {
+      message.fail(14, "etcdserver: request timed out");
+    }
+  }
+
+  /** A peer's forwarded call: answered by the local apply verticle if this member leads. */
+  private Future<Buffer> onPeerRequest(Buffer payload) {
+    return vertx.eventBus().<byte[]>request(Addresses.APPLY_FORWARDED, payload.getBytes())
+        .<Buffer>map(reply -> Buffer.buffer(reply.body()))
+        .recover(e -> {
+          if (e instanceof ReplyException r && r.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
+            return Future.failedFuture(new PeerRequestException(r.failureCode(), r.getMessage()));
+          }
+          return Future.failedFuture(new PeerRequestException(14, "etcdserver: request timed out"));
+        });
   }
 
   private void onMessage(Message<Object> message) {
@@ -93,9 +199,14 @@ public final class RaftVerticle extends VerticleBase {
         vertx.eventBus().send(Addresses.APPLY_FROM_RAFT, new Raft.ProposeFailed(propose.requestId(), "too many"));
         return;
       }
-      queuedProposals.add(propose);
+      queuedProposals.add(new Held<>(propose, nowMillis()));
     } else if (body instanceof Raft.ReadIndex read) {
-      queuedReads.add(read);
+      queuedReads.add(new Held<>(read, nowMillis()));
+    } else if (body instanceof Raft.TransferLeader transfer) {
+      @SuppressWarnings("unchecked")
+      Message<Raft.TransferLeader> m = (Message<Raft.TransferLeader>) (Message<?>) message;
+      onTransferLeader(m, transfer.targetId());
+      return;
     }
     pump();
   }
@@ -117,25 +228,111 @@ public final class RaftVerticle extends VerticleBase {
   }
 
   private void feedNode() {
-    for (; queuedTicks > 0; queuedTicks--) {
-      node.tick();
+    long leaderBefore = node.leaderId();
+    try {
+      for (; queuedTicks > 0; queuedTicks--) {
+        node.tick();
+      }
+      for (io.vetcd.raft.Message m : queuedPeerMessages) {
+        if (log.isDebugEnabled()) {
+          log.debug("step {}", m);
+        }
+        node.step(m);
+      }
+    } catch (IllegalStateException broken) {
+      log.error("raft invariant broken; stopping the member", broken);
+      Runtime.getRuntime().halt(70);
     }
-    for (Raft.Propose propose : queuedProposals) {
+    queuedPeerMessages.clear();
+    long now = nowMillis();
+    boolean hasLeader = node.leaderId() != 0;
+    long holdMillis = 2 * electionTimeoutMillis;
+    for (Iterator<Held<Raft.Propose>> it = queuedProposals.iterator(); it.hasNext(); ) {
+      Held<Raft.Propose> held = it.next();
+      if (!hasLeader && now - held.sinceMillis() < holdMillis) {
+        continue; // wait for an election to end
+      }
+      it.remove();
       try {
-        node.propose(propose.data());
+        node.propose(held.item().data());
       } catch (ProposalDroppedException e) {
-        vertx.eventBus().send(Addresses.APPLY_FROM_RAFT, new Raft.ProposeFailed(propose.requestId(), "dropped"));
+        vertx.eventBus().send(Addresses.APPLY_FROM_RAFT, new Raft.ProposeFailed(held.item().requestId(), "dropped"));
       }
     }
-    queuedProposals.clear();
-    for (Raft.ReadIndex read : queuedReads) {
-      try {
-        node.readIndex(ByteBuffer.allocate(8).putLong(read.context()).array());
-      } catch (ProposalDroppedException e) {
-        vertx.eventBus().send(Addresses.APPLY_FROM_RAFT, new Raft.ReadIndexFailed(read.context()));
+    for (Iterator<Held<Raft.ReadIndex>> it = queuedReads.iterator(); it.hasNext(); ) {
+      Held<Raft.ReadIndex> held = it.next();
+      if (!hasLeader && now - held.sinceMillis() < holdMillis) {
+        continue;
+      }
+      it.remove();
+      if (askReadIndex(held.item().context())) {
+        outstandingReads.put(held.item().context(), now);
       }
     }
-    queuedReads.clear();
+    // Read-index requests die with a leader change (or a lost message): ask the new leader again.
+    boolean leaderChanged = hasLeader && node.leaderId() != leaderBefore;
+    for (Iterator<Map.Entry<Long, Long>> it = outstandingReads.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<Long, Long> read = it.next();
+      long age = now - read.getValue();
+      if (age > OUTSTANDING_READ_MILLIS_MAX) {
+        it.remove();
+      } else if (hasLeader && (leaderChanged || age > electionTimeoutMillis)) {
+        if (askReadIndex(read.getKey())) {
+          read.setValue(now);
+        } else {
+          it.remove();
+        }
+      }
+    }
+  }
+
+  /** etcd's MoveLeader: only the leader accepts it; answered once the target leads. */
+  private void onTransferLeader(Message<Raft.TransferLeader> message, long target) {
+    if (node.role() != Role.LEADER) {
+      message.fail(9, "etcdserver: not leader");
+      return;
+    }
+    if (target == node.id()) {
+      message.reply(target);
+      return;
+    }
+    if (!node.confState().voters().contains(target)) {
+      message.fail(9, "etcdserver: bad leader transferee");
+      return;
+    }
+    node.transferLeadership(target);
+    long timer = vertx.setTimer(2 * electionTimeoutMillis + heartbeatIntervalMillis, t -> {
+      if (pendingTransfers.remove(message)) {
+        message.fail(4, "etcdserver: request timed out, leader transfer took too long");
+      }
+    });
+    pendingTransfers.add(message);
+    transferTimers.put(message, timer);
+    pump();
+  }
+
+  private void answerTransfers(long leaderId) {
+    for (Iterator<Message<Raft.TransferLeader>> it = pendingTransfers.iterator(); it.hasNext(); ) {
+      Message<Raft.TransferLeader> m = it.next();
+      if (m.body().targetId() == leaderId) {
+        it.remove();
+        Long timer = transferTimers.remove(m);
+        if (timer != null) {
+          vertx.cancelTimer(timer);
+        }
+        m.reply(leaderId);
+      }
+    }
+  }
+
+  private boolean askReadIndex(long context) {
+    try {
+      node.readIndex(ByteBuffer.allocate(8).putLong(context).array());
+      return true;
+    } catch (ProposalDroppedException e) {
+      vertx.eventBus().send(Addresses.APPLY_FROM_RAFT, new Raft.ReadIndexFailed(context));
+      return false;
+    }
   }
 
   private void processReady() {
@@ -174,8 +371,11 @@ public final class RaftVerticle extends VerticleBase {
   }
 
   private void afterPersist(Ready ready) {
-    if (!ready.messages().isEmpty()) {
-      log.debug("dropping {} peer messages: no peer transport in a single-member cluster", ready.messages().size());
+    for (io.vetcd.raft.Message m : ready.messages()) {
+      if (log.isDebugEnabled()) {
+        log.debug("send {}", m);
+      }
+      transport.send(m);
     }
     if (!ready.committedEntries().isEmpty()) {
       for (Entry e : ready.committedEntries()) {
@@ -187,6 +387,7 @@ public final class RaftVerticle extends VerticleBase {
     }
     for (ReadState rs : ready.readStates()) {
       long context = ByteBuffer.wrap(rs.requestContext()).getLong();
+      outstandingReads.remove(context);
       vertx.eventBus().send(Addresses.APPLY_FROM_RAFT, new Raft.ReadIndexDone(context, rs.index()));
     }
     node.advance(ready);
@@ -216,7 +417,15 @@ public final class RaftVerticle extends VerticleBase {
     lastTerm = term;
     lastCommit = commit;
     lastRole = role;
+    RaftStatus.setLeader(vertx, leaderId);
+    if (!pendingTransfers.isEmpty() && leaderId != 0) {
+      answerTransfers(leaderId);
+    }
     vertx.eventBus().send(Addresses.APPLY_FROM_RAFT,
         new Raft.State(node.id(), leaderId, term, commit, role == Role.LEADER));
+  }
+
+  private static long nowMillis() {
+    return System.nanoTime() / 1_000_000;
   }
 }

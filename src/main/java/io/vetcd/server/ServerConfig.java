@@ -25,7 +25,12 @@ public final class ServerConfig {
     }
   }
 
-  private record Flag(String name, String defaultValue, String help) {}
+  private record Flag(String name, String defaultValue, String help) {
+    /** Go boolean flags: {@code --flag} alone means true; a value only as {@code --flag=false}. */
+    boolean isBoolean() {
+      return defaultValue.equals("false") || defaultValue.equals("true");
+    }
+  }
 
   private static final List<Flag> FLAGS = List.of(
       new Flag("name", "default", "Human-readable name for this member."),
@@ -48,8 +53,22 @@ public final class ServerConfig {
       new Flag("auto-compaction-retention", "0", "Auto compaction retention for mvcc key value store. 0 means disable auto compaction."),
       new Flag("log-level", "info", "Configures log level. Only supports debug, info, warn, error, panic, or fatal."),
       new Flag("logger", "zap", "Specify 'zap' for structured logging or 'capnslog'."),
-      new Flag("log-outputs", "default", "Specify 'stdout' or 'stderr' to skip journald logging even when running under systemd."),
+      new Flag("log-outputs", "default", "Specify 'stdout' or 'stderr' or file paths (comma-separated) for the logs."),
+      new Flag("log-format", "console", "Configures log format. Only supports json, console."),
       new Flag("enable-v2", "false", "Accept etcd V2 client requests (not supported by vetcd)."),
+      new Flag("auth-token", "simple", "Specify auth token specific options (only 'simple' in vetcd)."),
+      new Flag("auth-token-ttl", "300", "The lifetime in seconds of the auth token."),
+      new Flag("bcrypt-cost", "10", "Specify bcrypt algorithm cost factor for auth password hashing."),
+      new Flag("cert-file", "", "Path to the client server TLS cert file."),
+      new Flag("key-file", "", "Path to the client server TLS key file."),
+      new Flag("trusted-ca-file", "", "Path to the client server TLS trusted CA cert file."),
+      new Flag("client-cert-auth", "false", "Enable client cert authentication."),
+      new Flag("auto-tls", "false", "Client TLS using generated certificates."),
+      new Flag("peer-cert-file", "", "Path to the peer server TLS cert file."),
+      new Flag("peer-key-file", "", "Path to the peer server TLS key file."),
+      new Flag("peer-trusted-ca-file", "", "Path to the peer server TLS trusted CA file."),
+      new Flag("peer-client-cert-auth", "false", "Enable peer client cert authentication."),
+      new Flag("peer-auto-tls", "false", "Peer TLS using generated certificates."),
       new Flag("config-file", "", "Path to the server configuration file (YAML)."));
 
   private final Map<String, String> values;
@@ -82,6 +101,9 @@ public final class ServerConfig {
       }
       if (flag(name) == null) {
         throw new UsageException("flag provided but not defined: -" + name);
+      }
+      if (value == null && flag(name).isBoolean()) {
+        value = "true";
       }
       if (value == null) {
         if (i + 1 >= args.length) {
@@ -257,6 +279,10 @@ public final class ServerConfig {
   public long quotaBackendBytes() {
     long quota = Long.parseLong(get("quota-backend-bytes"));
     return quota <= 0 ? 2L * 1024 * 1024 * 1024 : quota;
+  }
+
+  public boolean isEnabled(String booleanFlag) {
+    return Boolean.parseBoolean(get(booleanFlag));
   }
 
   public String logLevel() {

@@ -123,6 +123,16 @@ public final class Differ {
         m.appendReplacement(sb, Matcher.quoteReplacement(rep));
       }
       m.appendTail(sb);
+    // etcd keeps a lease's attached keys in a Go map: their printed order is random, so sort them.
+    Matcher attached = java.util.regex.Pattern.compile("attached keys\\(\\[([^\\]]*)\\]\\)").matcher(sb.toString());
+    StringBuilder sorted = new StringBuilder();
+    while (attached.find()) {
+      List<String> keys = new ArrayList<>(List.of(attached.group(1).split(" ")));
+      keys.sort(null);
+      attached.appendReplacement(sorted, Matcher.quoteReplacement("attached keys([" + String.join(" ", keys) + "])"));
+    }
+    attached.appendTail(sorted);
+    sb = sorted;
       out.add(sb.toString());
     }
     return out;
@@ -280,6 +290,7 @@ public final class Differ {
         } else if (k.equals("keys") && v instanceof List<?> l) {
           List<Object> keys = new ArrayList<>();
           for (Object x : l) keys.add(x instanceof String str ? decode(str) : x);
+          keys.sort((a, b) -> String.valueOf(a).compareTo(String.valueOf(b))); // etcd keeps a lease's keys in a Go map
           out.put(k, keys);
         } else if (k.equals("leases") && v instanceof List<?> l) {
           List<Object> ls = new ArrayList<>();

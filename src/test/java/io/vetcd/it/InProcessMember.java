@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /** A single vetcd member inside the test JVM, on free loopback ports and a temporary data dir. */
@@ -25,13 +26,14 @@ final class InProcessMember implements AutoCloseable {
   void start() throws Exception {
     int peerPort = freePort();
     String peer = "http://127.0.0.1:" + peerPort;
-    String client = "http://127.0.0.1:" + clientPort;
+    boolean https = List.of(extraFlags).contains("--https");
+    String client = (https ? "https" : "http") + "://127.0.0.1:" + clientPort;
     java.util.List<String> flags = new java.util.ArrayList<>(java.util.List.of(
         "--name", "it", "--data-dir", dataDir.toString(),
         "--listen-client-urls", client, "--advertise-client-urls", client,
         "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
         "--initial-cluster", "it=" + peer));
-    flags.addAll(java.util.List.of(extraFlags));
+    flags.addAll(java.util.List.of(extraFlags).stream().filter(f -> !f.equals("--https")).toList());
     ServerConfig config = ServerConfig.parse(flags.toArray(String[]::new), Map.of());
     vetcd = Vetcd.start(config);
   }

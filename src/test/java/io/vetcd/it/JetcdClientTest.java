@@ -211,4 +211,76 @@ class JetcdClientTest {
         () -> client.getKVClient().txn().Then(ops).commit().get(10, TimeUnit.SECONDS));
     assertTrue(many.getCause().getMessage().contains("etcdserver: too many operations in txn request"));
   }
+
+  @Test
+  void watch_filters_and_progress_request() throws Exception {
+    BlockingQueue<io.etcd.jetcd.watch.WatchResponse> responses = new LinkedBlockingQueue<>();
+    try (var onlyDeletes = client.getWatchClient().watch(b("filt"),
+        WatchOption.builder().withNoPut(true).build(), responses::add)) {
+      client.getKVClient().put(b("filt"), b("1")).get(10, TimeUnit.SECONDS);
+      long deleteRev = client.getKVClient().delete(b("filt")).get(10, TimeUnit.SECONDS).getHeader().getRevision();
+      io.etcd.jetcd.watch.WatchResponse first = responses.poll(10, TimeUnit.SECONDS);
+      assertNotNull(first);
+      assertEquals(1, first.getEvents().size());
+      assertEquals(WatchEvent.EventType.DELETE, first.getEvents().get(0).getEventType(), "NOPUT hides the put");
+      assertEquals(deleteRev, first.getEvents().get(0).getKeyValue().getModRevision());
+      client.getWatchClient().requestProgress();
+      io.etcd.jetcd.watch.WatchResponse progress = responses.poll(10, TimeUnit.SECONDS);
+      assertNotNull(progress, "a progress request is answered");
+      assertTrue(progress.getEvents().isEmpty());
+      assertTrue(progress.getHeader().getRevision() >= deleteRev);
+    }
+  }
+
+  @Test
+  void keep_alive_stream_renews_the_lease() throws Exception {
+    long id = client.getLeaseClient().grant(3).get(10, TimeUnit.SECONDS).getID();
+    BlockingQueue<io.etcd.jetcd.lease.LeaseKeepAliveResponse> renewals = new LinkedBlockingQueue<>();
+    try (var keepAlive = client.getLeaseClient().keepAlive(id, new io.grpc.stub.StreamObserver<>() {
+      @Override
+      public void onNext(io.etcd.jetcd.lease.LeaseKeepAliveResponse r) {
+        renewals.add(r);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+      }
+
+      @Override
+      public void onCompleted() {
+      }
+    })) {
+      io.etcd.jetcd.lease.LeaseKeepAliveResponse first = renewals.poll(10, TimeUnit.SECONDS);
+      assertNotNull(first);
+      assertEquals(id, first.getID());
+      assertEquals(3, first.getTTL());
+      // Kept alive past its TTL: the lease is still there.
+      assertNotNull(renewals.poll(10, TimeUnit.SECONDS));
+      assertNotNull(renewals.poll(10, TimeUnit.SECONDS));
+      assertTrue(client.getLeaseClient().timeToLive(id, LeaseOption.DEFAULT).get(10, TimeUnit.SECONDS).getTTL() > 0);
+    }
+    client.getLeaseClient().revoke(id).get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void put_returns_prev_kv_and_get_sorts_and_filters() throws Exception {
+    client.getKVClient().put(b("s/b"), b("2")).get(10, TimeUnit.SECONDS);
+    PutResponse put = client.getKVClient().put(b("s/b"), b("22"), PutOption.builder().withPrevKV().build())
+        .get(10, TimeUnit.SECONDS);
+    assertTrue(put.hasPrevKv());
+    assertEquals("2", s(put.getPrevKv().getValue()));
+    client.getKVClient().put(b("s/a"), b("1")).get(10, TimeUnit.SECONDS);
+    client.getKVClient().put(b("s/c"), b("3")).get(10, TimeUnit.SECONDS);
+    GetResponse desc = client.getKVClient().get(b("s/"), GetOption.builder().isPrefix(true)
+        .withSortField(GetOption.SortTarget.KEY).withSortOrder(GetOption.SortOrder.DESCEND).build())
+        .get(10, TimeUnit.SECONDS);
+    assertEquals(List.of("s/c", "s/b", "s/a"), desc.getKvs().stream().map(kv -> s(kv.getKey())).toList());
+    GetResponse keysOnly = client.getKVClient().get(b("s/"), GetOption.builder().isPrefix(true).withKeysOnly(true).build())
+        .get(10, TimeUnit.SECONDS);
+    assertTrue(keysOnly.getKvs().stream().allMatch(kv -> kv.getValue().isEmpty()));
+    long createdB = client.getKVClient().get(b("s/b")).get(10, TimeUnit.SECONDS).getKvs().get(0).getCreateRevision();
+    GetResponse newer = client.getKVClient().get(b("s/"), GetOption.builder().isPrefix(true)
+        .withMinCreateRevision(createdB + 1).build()).get(10, TimeUnit.SECONDS);
+    assertEquals(List.of("s/a", "s/c"), newer.getKvs().stream().map(kv -> s(kv.getKey())).toList());
+  }
 }

@@ -13,7 +13,9 @@ import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
 import io.vetcd.api.Calls;
 import io.vetcd.bus.Addresses;
+import io.vetcd.bus.RaftStatus;
 import io.vetcd.bus.Watches;
+import io.vetcd.errors.Errors;
 import io.vetcd.errors.EtcdException;
 import io.vetcd.errors.GrpcCode;
 import io.vetcd.pb.*;
@@ -35,9 +37,11 @@ public final class GrpcFrontend {
   private final Vertx vertx;
   private final Calls calls;
   private final GrpcServer server;
+  private final io.vetcd.api.AuthGate auth;
 
   public GrpcFrontend(Vertx vertx, long maxRequestBytes, int maxTxnOps, long requestTimeoutMillis) {
     this.vertx = vertx;
+    this.auth = new io.vetcd.api.AuthGate(vertx);
     this.calls = new Calls(vertx, maxRequestBytes, maxTxnOps, requestTimeoutMillis);
     this.server = GrpcServer.server(vertx,
         new GrpcServerOptions().setMaxMessageSize(maxRequestBytes + GRPC_OVERHEAD_BYTES));
@@ -68,12 +72,32 @@ public final class GrpcFrontend {
 
   private void bindWatch() {
     server.callHandler(WatchGrpcService.Watch, request -> {
+      if (refuseWithoutLeader(request)) {
+        return;
+      }
       String streamKey = "g" + STREAM_IDS.incrementAndGet();
+      io.vetcd.auth.AuthInfo who;
+      try {
+        who = auth.authInfo(request.headers());
+      } catch (EtcdException invalidToken) {
+        who = null; // as etcd: every watch of the stream is then refused
+      }
+      io.vetcd.auth.AuthInfo caller = who;
       GrpcServerResponse<WatchRequest, WatchResponse> response = request.response();
       response.setWriteQueueMaxSize(64);
+      // Set once the client has gone: responses still in flight on the bus are then dropped.
+      java.util.concurrent.atomic.AtomicBoolean gone = new java.util.concurrent.atomic.AtomicBoolean();
       MessageConsumer<WatchResponse> consumer = vertx.eventBus().localConsumer(Addresses.watchStream(streamKey),
           m -> {
-            response.write(m.body());
+            if (gone.get()) {
+              return;
+            }
+            try {
+              response.write(m.body());
+            } catch (IllegalStateException canceled) {
+              gone.set(true);
+              return;
+            }
             if (response.writeQueueFull()) {
               vertx.eventBus().send(Addresses.WATCH, new Watches.StreamBlocked(streamKey));
               response.drainHandler(v -> vertx.eventBus().send(Addresses.WATCH, new Watches.StreamDrained(streamKey)));
@@ -84,6 +108,7 @@ public final class GrpcFrontend {
 
         @Override
         public void run() {
+          gone.set(true);
           if (!closed) {
             closed = true;
             consumer.unregister();
@@ -94,7 +119,14 @@ public final class GrpcFrontend {
       // The stream is open once the consumer is registered, so no response can be lost.
       request.pause();
       consumer.completion().onComplete(ar -> {
-        request.handler(frame -> vertx.eventBus().send(Addresses.WATCH, new Watches.Frame(streamKey, frame)));
+        request.handler(frame -> {
+          WatchResponse refused = frame.hasCreateRequest() ? auth.refuseWatch(caller, frame.getCreateRequest()) : null;
+          if (refused != null) {
+            response.write(refused);
+          } else {
+            vertx.eventBus().send(Addresses.WATCH, new Watches.Frame(streamKey, frame));
+          }
+        });
         request.endHandler(v -> {
           close.run();
           response.end();
@@ -114,6 +146,9 @@ public final class GrpcFrontend {
     unary(LeaseGrpcService.LeaseTimeToLive, calls::leaseTimeToLive);
     unary(LeaseGrpcService.LeaseLeases, calls::leaseLeases);
     server.callHandler(LeaseGrpcService.LeaseKeepAlive, request -> {
+      if (refuseWithoutLeader(request)) {
+        return;
+      }
       GrpcServerResponse<LeaseKeepAliveRequest, LeaseKeepAliveResponse> response = request.response();
       request.handler(keepAlive -> calls.keepAlive(keepAlive)
           .onComplete(ar -> {
@@ -144,12 +179,28 @@ public final class GrpcFrontend {
     unary(MaintenanceGrpcService.Hash, calls::hash);
     unary(MaintenanceGrpcService.HashKV, calls::hashKv);
     unary(MaintenanceGrpcService.Defragment, calls::defragment);
+    unary(MaintenanceGrpcService.MoveLeader, calls::moveLeader);
     unary(MaintenanceGrpcService.Alarm, calls::alarm);
   }
 
   private void bindAuth() {
-    unary(AuthGrpcService.AuthStatus, r -> Future.succeededFuture(AuthStatusResponse.newBuilder().build()));
+    unary(AuthGrpcService.AuthStatus, calls::authStatus);
     unary(AuthGrpcService.Authenticate, calls::authenticate);
+    unary(AuthGrpcService.AuthEnable, calls::authEnable);
+    unary(AuthGrpcService.AuthDisable, calls::authDisable);
+    unary(AuthGrpcService.UserAdd, calls::userAdd);
+    unary(AuthGrpcService.UserGet, calls::userGet);
+    unary(AuthGrpcService.UserList, calls::userList);
+    unary(AuthGrpcService.UserDelete, calls::userDelete);
+    unary(AuthGrpcService.UserChangePassword, calls::userChangePassword);
+    unary(AuthGrpcService.UserGrantRole, calls::userGrantRole);
+    unary(AuthGrpcService.UserRevokeRole, calls::userRevokeRole);
+    unary(AuthGrpcService.RoleAdd, calls::roleAdd);
+    unary(AuthGrpcService.RoleGet, calls::roleGet);
+    unary(AuthGrpcService.RoleList, calls::roleList);
+    unary(AuthGrpcService.RoleDelete, calls::roleDelete);
+    unary(AuthGrpcService.RoleGrantPermission, calls::roleGrantPermission);
+    unary(AuthGrpcService.RoleRevokePermission, calls::roleRevokePermission);
   }
 
   // ---- Lock, Election ----
@@ -178,10 +229,15 @@ public final class GrpcFrontend {
 
   private <Req, Resp> void unary(ServiceMethod<Req, Resp> method, Function<Req, Future<?>> handler) {
     server.callHandler(method, request -> {
+      if (refuseWithoutLeader(request)) {
+        return;
+      }
       request.handler(message -> {
         Future<?> result;
         try {
-          result = handler.apply(message);
+          // The caller is known to write()/read() for the synchronous part of the handler.
+          io.vetcd.auth.AuthInfo who = auth.authInfo(request.headers());
+          result = io.vetcd.api.AuthGate.callerScope(who, () -> handler.apply(message));
         } catch (EtcdException e) {
           result = Future.failedFuture(e);
         } catch (RuntimeException e) {
@@ -201,6 +257,15 @@ public final class GrpcFrontend {
         });
       });
     });
+  }
+
+  /** gRPC metadata {@code hasleader=true}: fail at once when the member knows no leader, as etcd does. */
+  private boolean refuseWithoutLeader(GrpcServerRequest<?, ?> request) {
+    if (!"true".equals(request.headers().get("hasleader")) || RaftStatus.leader(vertx) != 0) {
+      return false;
+    }
+    request.response().status(GrpcStatus.UNAVAILABLE).statusMessage(Errors.NO_LEADER.getMessage()).end();
+    return true;
   }
 
   static EtcdException toEtcd(Throwable t) {

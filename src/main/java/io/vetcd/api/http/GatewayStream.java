@@ -10,10 +10,12 @@ import io.vetcd.api.Recipes;
 import io.vetcd.bus.Addresses;
 import io.vetcd.bus.Watches;
 import io.vetcd.pb.LeaseKeepAliveRequest;
+import io.vetcd.pb.WatchCreateRequest;
 import io.vetcd.pb.WatchRequest;
 import io.vetcd.pb.WatchResponse;
 import io.vetcd.pb.election.LeaderRequest;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -94,13 +96,16 @@ abstract class GatewayStream {
    */
   static final class Watch extends GatewayStream {
     private final Vertx vertx;
+    private final Function<WatchCreateRequest, WatchResponse> refuse;
     private final String streamKey = "h" + STREAM_IDS.incrementAndGet();
     private MessageConsumer<WatchResponse> consumer;
     private boolean blocked;
 
-    Watch(Vertx vertx, Sink sink, Input input) {
+    /** {@code refuse}: the answer to a create request the caller may not make, or null (auth). */
+    Watch(Vertx vertx, Function<WatchCreateRequest, WatchResponse> refuse, Sink sink, Input input) {
       super(sink, input);
       this.vertx = vertx;
+      this.refuse = refuse;
     }
 
     @Override
@@ -133,7 +138,13 @@ abstract class GatewayStream {
 
     @Override
     void onRequest(Message request) {
-      vertx.eventBus().send(Addresses.WATCH, new Watches.Frame(streamKey, (WatchRequest) request));
+      WatchRequest frame = (WatchRequest) request;
+      WatchResponse refused = frame.hasCreateRequest() ? refuse.apply(frame.getCreateRequest()) : null;
+      if (refused != null) {
+        sink.write(GatewayJson.result(refused));
+      } else {
+        vertx.eventBus().send(Addresses.WATCH, new Watches.Frame(streamKey, frame));
+      }
     }
 
     @Override

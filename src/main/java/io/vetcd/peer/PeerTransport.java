@@ -1,0 +1,460 @@
+package io.vetcd.peer;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.NetSocket;
+import io.vetcd.raft.Message;
+import io.vetcd.raft.MessageCodec;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Carries raft messages (and small request/response calls, e.g. lease keep-alives forwarded to the
+ * leader) between members over framed TCP on the peer URLs.
+ *
+ * <p>Every member dials every other member once; a connection carries traffic one way (raft
+ * messages and requests from the dialer, responses back). The dialer opens with a HELLO naming the
+ * cluster and both members; the acceptor refuses a different cluster id or a wrong receiver id.
+ * Lost connections are redialed with exponential backoff (capped at {@value #BACKOFF_MAX_MILLIS} ms).
+ * Each peer has a bounded outbound queue: when it is full, raft messages are dropped (raft
+ * retransmits). Everything runs on the context that created the transport; inbound messages are
+ * delivered there.
+ */
+public final class PeerTransport {
+  private static final Logger log = LoggerFactory.getLogger(PeerTransport.class);
+  public static final int FRAME_BYTES_MAX = 64 << 20;
+  public static final int QUEUE_FRAMES_MAX = 4096;
+  public static final long QUEUE_BYTES_MAX = 16L << 20;
+  static final long BACKOFF_MIN_MILLIS = 50;
+  static final long BACKOFF_MAX_MILLIS = 1000;
+  private static final long HELLO_TIMEOUT_MILLIS = 5000;
+
+  private final Vertx vertx;
+  private final Context context;
+  private final long clusterId;
+  private final long localId;
+  private final Map<Long, Peer> peers = new HashMap<>();
+  private final List<NetServer> servers = new ArrayList<>();
+  private final NetClient client;
+  /** Test-only fault switch: traffic to and from these members is dropped. */
+  private final Set<Long> cut = ConcurrentHashMap.newKeySet();
+  private Handler<Message> messageHandler = m -> { };
+  private Function<Buffer, Future<Buffer>> requestHandler =
+      b -> Future.failedFuture(new PeerRequestException(12, "no request handler"));
+  private long nextRequestId = 1;
+  private boolean closed;
+
+  /** Must be called on the context (e.g. a verticle's) that will own the transport. */
+  public PeerTransport(Vertx vertx, long clusterId, long localId) {
+    this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
+    this.clusterId = clusterId;
+    this.localId = localId;
+    this.client = vertx.createNetClient(new NetClientOptions().setConnectTimeout(1000).setTcpNoDelay(true)
+        .setTcpKeepAlive(true));
+  }
+
+  public void messageHandler(Handler<Message> handler) {
+    this.messageHandler = handler;
+  }
+
+  /** Answers requests from peers; a failed future with a {@link PeerRequestException} carries its code. */
+  public void requestHandler(Function<Buffer, Future<Buffer>> handler) {
+    this.requestHandler = handler;
+  }
+
+  /** Listens on the peer URLs (host and port of each). */
+  public Future<Void> listen(List<URI> urls) {
+    List<Future<NetServer>> listening = new ArrayList<>();
+    for (URI url : urls) {
+      NetServer server = vertx.createNetServer(new NetServerOptions().setHost(url.getHost()).setPort(url.getPort())
+          .setTcpNoDelay(true));
+      server.connectHandler(this::accepted);
+      servers.add(server);
+      listening.add(server.listen());
+    }
+    return Future.all(listening).mapEmpty();
+  }
+
+  /** Starts (or keeps) dialing a member at the first of its peer URLs. */
+  public void addPeer(long id, List<String> peerUrls) {
+    onContext(() -> {
+      if (id == localId || peerUrls.isEmpty()) {
+        return;
+      }
+      Peer existing = peers.get(id);
+      URI url = URI.create(peerUrls.get(0));
+      if (existing != null) {
+        if (existing.url.equals(url)) {
+          return;
+        }
+        existing.close();
+      }
+      Peer peer = new Peer(id, url);
+      peers.put(id, peer);
+      peer.dial();
+    });
+  }
+
+  public void removePeer(long id) {
+    onContext(() -> {
+      Peer peer = peers.remove(id);
+      if (peer != null) {
+        peer.close();
+      }
+    });
+  }
+
+  /** Sends a raft message to its receiver; dropped if the receiver is unknown or its queue is full. */
+  public void send(Message m) {
+    onContext(() -> {
+      Peer peer = peers.get(m.to());
+      if (peer == null || cut.contains(m.to())) {
+        return;
+      }
+      peer.enqueue(Frames.frame(Frames.RAFT, MessageCodec.encode(m)), true);
+    });
+  }
+
+  /** Sends a request to a member; fails with a {@link PeerRequestException} on an error or timeout. */
+  public Future<Buffer> request(long peerId, Buffer payload, long timeoutMillis) {
+    Promise<Buffer> promise = Promise.promise();
+    onContext(() -> {
+      Peer peer = peers.get(peerId);
+      if (peer == null || cut.contains(peerId)) {
+        promise.fail(new PeerRequestException(PeerRequestException.NO_ANSWER, "unknown or unreachable member"));
+        return;
+      }
+      long requestId = nextRequestId++;
+      long timer = vertx.setTimer(timeoutMillis, t -> {
+        PendingRequest p = peer.pending.remove(requestId);
+        if (p != null) {
+          p.promise.fail(new PeerRequestException(PeerRequestException.NO_ANSWER, "no answer in time"));
+        }
+      });
+      peer.pending.put(requestId, new PendingRequest(promise, timer));
+      Buffer body = Buffer.buffer(8 + payload.length()).appendLong(requestId).appendBuffer(payload);
+      if (!peer.enqueue(Frames.frame(Frames.REQUEST, body), false)) {
+        vertx.cancelTimer(timer);
+        peer.pending.remove(requestId);
+        promise.fail(new PeerRequestException(PeerRequestException.NO_ANSWER, "peer queue full"));
+      }
+    });
+    return promise.future();
+  }
+
+  /** Whether the connection to a member is up and its HELLO was accepted. */
+  public boolean connected(long peerId) {
+    Peer peer = peers.get(peerId);
+    return peer != null && peer.accepted;
+  }
+
+  /** Test-only: drop all traffic to and from the given members (a network partition). */
+  public void cut(Set<Long> memberIds) {
+    cut.clear();
+    cut.addAll(memberIds);
+  }
+
+  public Future<Void> close() {
+    Promise<Void> done = Promise.promise();
+    onContext(() -> {
+      closed = true;
+      for (Peer peer : peers.values()) {
+        peer.close();
+      }
+      peers.clear();
+      List<Future<Void>> closing = new ArrayList<>();
+      for (NetServer server : servers) {
+        closing.add(server.close());
+      }
+      closing.add(client.close());
+      Future.join(closing).onComplete(ar -> done.complete());
+    });
+    return done.future();
+  }
+
+  private void onContext(Runnable r) {
+    if (Vertx.currentContext() == context) {
+      r.run();
+    } else {
+      context.runOnContext(v -> r.run());
+    }
+  }
+
+  // ---- the acceptor side ----
+
+  private void accepted(NetSocket socket) {
+    // Member ids are unsigned 64-bit: any long value is an id, so the state is tracked apart.
+    long[] sender = {0};
+    int[] state = {0}; // 0 awaiting HELLO, 1 accepted, 2 refused
+    long helloTimer = vertx.setTimer(HELLO_TIMEOUT_MILLIS, t -> {
+      if (state[0] == 0) {
+        socket.close();
+      }
+    });
+    socket.handler(Frames.parser(FRAME_BYTES_MAX, frame -> {
+      byte kind = frame.getByte(0);
+      if (state[0] == 0) {
+        vertx.cancelTimer(helloTimer);
+        String refusal = checkHello(kind, frame, socket);
+        if (refusal != null) {
+          socket.write(Frames.frame(Frames.REJECT, refusal.getBytes(StandardCharsets.UTF_8)))
+              .onComplete(ar -> socket.close());
+          state[0] = 2;
+          return;
+        }
+        state[0] = 1;
+        sender[0] = frame.getLong(9);
+        socket.write(Frames.frame(Frames.HELLO_OK, Buffer.buffer(16).appendLong(clusterId).appendLong(localId)));
+        return;
+      }
+      if (state[0] != 1 || cut.contains(sender[0])) {
+        return;
+      }
+      switch (kind) {
+        case Frames.RAFT -> {
+          Message m;
+          try {
+            m = MessageCodec.decode(frame.getBytes(1, frame.length()));
+          } catch (IllegalArgumentException e) {
+            log.warn("dropping a malformed raft message from {}: {}", Long.toHexString(sender[0]), e.getMessage());
+            return;
+          }
+          messageHandler.handle(m);
+        }
+        case Frames.REQUEST -> answer(socket, frame.getLong(1), frame.getBuffer(9, frame.length()));
+        default -> log.warn("unexpected frame kind {} from {}", kind, Long.toHexString(sender[0]));
+      }
+    }, () -> {
+      log.warn("closing the connection from {}: frame too large", socket.remoteAddress());
+      socket.close();
+    }));
+    socket.exceptionHandler(e -> { });
+  }
+
+  /** Returns why a connection must be refused, or null to accept it. */
+  private String checkHello(byte kind, Buffer frame, NetSocket socket) {
+    if (kind != Frames.HELLO || frame.length() < 25) {
+      log.warn("refusing a peer connection from {}: no handshake", socket.remoteAddress());
+      return "no handshake";
+    }
+    long remoteCluster = frame.getLong(1);
+    long remoteSender = frame.getLong(9);
+    long remoteReceiver = frame.getLong(17);
+    if (remoteCluster != clusterId) {
+      log.warn("refusing a peer connection from member {} ({}): cluster ID mismatch (local {}, remote {})",
+          Long.toHexString(remoteSender), socket.remoteAddress(), Long.toHexString(clusterId),
+          Long.toHexString(remoteCluster));
+      return "cluster ID mismatch: local " + Long.toHexString(clusterId) + ", remote " + Long.toHexString(remoteCluster);
+    }
+    if (remoteReceiver != localId) {
+      log.warn("refusing a peer connection from member {}: it wants member {}, this is {}",
+          Long.toHexString(remoteSender), Long.toHexString(remoteReceiver), Long.toHexString(localId));
+      return "member ID mismatch: this is " + Long.toHexString(localId);
+    }
+    return null;
+  }
+
+  private void answer(NetSocket socket, long requestId, Buffer payload) {
+    Future<Buffer> answer;
+    try {
+      answer = requestHandler.apply(payload);
+    } catch (RuntimeException e) {
+      answer = Future.failedFuture(e);
+    }
+    answer.onComplete(ar -> {
+      Buffer body = Buffer.buffer().appendLong(requestId);
+      if (ar.succeeded()) {
+        body.appendInt(0).appendBuffer(ar.result());
+      } else {
+        int code = ar.cause() instanceof PeerRequestException p && p.code() > 0 ? p.code() : 2;
+        body.appendInt(code).appendBytes(String.valueOf(ar.cause().getMessage()).getBytes(StandardCharsets.UTF_8));
+      }
+      if (!socket.writeQueueFull()) {
+        socket.write(Frames.frame(Frames.RESPONSE, body));
+      }
+    });
+  }
+
+  // ---- the dialer side ----
+
+  private record PendingRequest(Promise<Buffer> promise, long timerId) {}
+
+  private final class Peer {
+    final long id;
+    final URI url;
+    final ArrayDeque<Buffer> queue = new ArrayDeque<>();
+    final Map<Long, PendingRequest> pending = new HashMap<>();
+    long queuedBytes;
+    long dropped;
+    NetSocket socket;
+    boolean accepted;
+    boolean gone;
+    long backoffMillis = BACKOFF_MIN_MILLIS;
+    long redialTimer = -1;
+    String lastProblem;
+
+    Peer(long id, URI url) {
+      this.id = id;
+      this.url = url;
+    }
+
+    void dial() {
+      if (gone || closed) {
+        return;
+      }
+      client.connect(url.getPort(), url.getHost()).onComplete(ar -> {
+        if (ar.failed()) {
+          problem("cannot reach " + url + ": " + ar.cause().getMessage());
+          redial();
+          return;
+        }
+        NetSocket s = ar.result();
+        if (gone || closed) {
+          s.close();
+          return;
+        }
+        socket = s;
+        s.handler(Frames.parser(FRAME_BYTES_MAX, this::onFrame, s::close));
+        s.exceptionHandler(e -> { });
+        s.closeHandler(v -> onClosed(s));
+        s.drainHandler(v -> flush());
+        s.write(Frames.frame(Frames.HELLO,
+            Buffer.buffer(24).appendLong(clusterId).appendLong(localId).appendLong(id)));
+        flush();
+      });
+    }
+
+    void onFrame(Buffer frame) {
+      switch (frame.getByte(0)) {
+        case Frames.HELLO_OK -> {
+          accepted = true;
+          backoffMillis = BACKOFF_MIN_MILLIS;
+          if (lastProblem != null || dropped > 0) {
+            log.info("peer {} is active again{}", Long.toHexString(id),
+                dropped > 0 ? " (" + dropped + " messages dropped meanwhile)" : "");
+          } else {
+            log.info("connected to peer {} at {}", Long.toHexString(id), url);
+          }
+          lastProblem = null;
+          dropped = 0;
+        }
+        case Frames.REJECT -> {
+          backoffMillis = BACKOFF_MAX_MILLIS;
+          problem("peer " + Long.toHexString(id) + " refused the connection: "
+              + frame.getString(1, frame.length(), "UTF-8"));
+        }
+        case Frames.RESPONSE -> {
+          long requestId = frame.getLong(1);
+          PendingRequest p = pending.remove(requestId);
+          if (p == null) {
+            return;
+          }
+          vertx.cancelTimer(p.timerId);
+          int status = frame.getInt(9);
+          if (status == 0) {
+            p.promise.complete(frame.getBuffer(13, frame.length()));
+          } else {
+            p.promise.fail(new PeerRequestException(status, frame.getString(13, frame.length(), "UTF-8")));
+          }
+        }
+        default -> { }
+      }
+    }
+
+    void onClosed(NetSocket s) {
+      if (socket != s) {
+        return;
+      }
+      socket = null;
+      if (accepted) {
+        problem("lost the connection to peer " + Long.toHexString(id));
+      }
+      accepted = false;
+      for (PendingRequest p : pending.values()) {
+        vertx.cancelTimer(p.timerId);
+        p.promise.fail(new PeerRequestException(PeerRequestException.NO_ANSWER, "connection lost"));
+      }
+      pending.clear();
+      redial();
+    }
+
+    void redial() {
+      if (gone || closed || redialTimer >= 0) {
+        return;
+      }
+      long delay = backoffMillis;
+      backoffMillis = Math.min(BACKOFF_MAX_MILLIS, backoffMillis * 2);
+      redialTimer = vertx.setTimer(delay, t -> {
+        redialTimer = -1;
+        dial();
+      });
+    }
+
+    /** Logs a connection problem once, not on every retry. */
+    void problem(String what) {
+      if (!what.equals(lastProblem)) {
+        log.warn(what);
+        lastProblem = what;
+      }
+    }
+
+    boolean enqueue(Buffer frame, boolean droppable) {
+      if (queue.size() >= QUEUE_FRAMES_MAX || queuedBytes + frame.length() > QUEUE_BYTES_MAX) {
+        dropped++;
+        if (dropped == 1 || dropped % 1000 == 0) {
+          log.warn("peer {}: outbound queue full, dropped {} messages", Long.toHexString(id), dropped);
+        }
+        return false;
+      }
+      queue.add(frame);
+      queuedBytes += frame.length();
+      flush();
+      return true;
+    }
+
+    void flush() {
+      NetSocket s = socket;
+      while (s != null && !queue.isEmpty() && !s.writeQueueFull()) {
+        Buffer frame = queue.poll();
+        queuedBytes -= frame.length();
+        s.write(frame);
+      }
+    }
+
+    void close() {
+      gone = true;
+      if (redialTimer >= 0) {
+        vertx.cancelTimer(redialTimer);
+      }
+      if (socket != null) {
+        socket.close();
+      }
+      for (PendingRequest p : pending.values()) {
+        vertx.cancelTimer(p.timerId);
+        p.promise.fail(new PeerRequestException(PeerRequestException.NO_ANSWER, "member removed"));
+      }
+      pending.clear();
+      queue.clear();
+      queuedBytes = 0;
+    }
+  }
+}
