@@ -6,52 +6,20 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vetcd.bus.Addresses;
 import io.vetcd.bus.Commands;
+import io.vetcd.bus.Raft;
 import io.vetcd.errors.Errors;
 import io.vetcd.errors.EtcdException;
 import io.vetcd.errors.GrpcCode;
 import io.vetcd.lease.Lessor;
 import io.vetcd.mvcc.RequestValidator;
-import io.vetcd.pb.AlarmRequest;
-import io.vetcd.pb.AlarmResponse;
-import io.vetcd.pb.AuthenticateRequest;
-import io.vetcd.pb.AuthenticateResponse;
-import io.vetcd.pb.CompactionRequest;
-import io.vetcd.pb.CompactionResponse;
-import io.vetcd.pb.DefragmentRequest;
-import io.vetcd.pb.DefragmentResponse;
-import io.vetcd.pb.DeleteRangeRequest;
-import io.vetcd.pb.DeleteRangeResponse;
-import io.vetcd.pb.HashKVRequest;
-import io.vetcd.pb.HashKVResponse;
-import io.vetcd.pb.HashRequest;
-import io.vetcd.pb.HashResponse;
-import io.vetcd.pb.LeaseGrantRequest;
-import io.vetcd.pb.LeaseGrantResponse;
-import io.vetcd.pb.LeaseKeepAliveRequest;
-import io.vetcd.pb.LeaseKeepAliveResponse;
-import io.vetcd.pb.LeaseLeasesRequest;
-import io.vetcd.pb.LeaseLeasesResponse;
-import io.vetcd.pb.LeaseRevokeRequest;
-import io.vetcd.pb.LeaseRevokeResponse;
-import io.vetcd.pb.LeaseTimeToLiveRequest;
-import io.vetcd.pb.LeaseTimeToLiveResponse;
-import io.vetcd.pb.MemberListRequest;
-import io.vetcd.pb.MemberListResponse;
-import io.vetcd.pb.PutRequest;
-import io.vetcd.pb.PutResponse;
-import io.vetcd.pb.RangeRequest;
-import io.vetcd.pb.RangeResponse;
-import io.vetcd.pb.StatusRequest;
-import io.vetcd.pb.StatusResponse;
-import io.vetcd.pb.TxnRequest;
-import io.vetcd.pb.TxnResponse;
+import io.vetcd.pb.*;
 import io.vetcd.pb.internal.InternalRequest;
 import java.util.function.Supplier;
 
 /**
- * The unary etcd RPCs as bus commands, validated as etcd validates them: one place shared by the
- * gRPC frontend and the HTTP/JSON gateway. Every failure is an {@link EtcdException} (a failed
- * future, never a throw).
+ * The unary etcd RPCs as bus commands, validated and permission-checked as etcd does: one place
+ * shared by the gRPC frontend and the HTTP/JSON gateway. Every failure is an {@link EtcdException}
+ * (a failed future, never a throw). A frontend runs each call inside {@link AuthGate#callerScope}.
  */
 public final class Calls {
   private final Vertx vertx;
@@ -60,12 +28,12 @@ public final class Calls {
   private final DeliveryOptions delivery;
   private final AuthGate auth;
 
-  public Calls(Vertx vertx, long maxRequestBytes, int maxTxnOps, long requestTimeoutMillis, AuthGate auth) {
-    this.auth = auth;
+  public Calls(Vertx vertx, long maxRequestBytes, int maxTxnOps, long requestTimeoutMillis) {
     this.vertx = vertx;
     this.maxRequestBytes = maxRequestBytes;
     this.maxTxnOps = maxTxnOps;
     this.delivery = new DeliveryOptions().setSendTimeout(requestTimeoutMillis + 2_000);
+    this.auth = new AuthGate(vertx);
   }
 
   // ---- KV ----
@@ -183,20 +151,87 @@ public final class Calls {
         : write(InternalRequest.newBuilder().setAlarm(r).build());
   }
 
+  public Future<MoveLeaderResponse> moveLeader(MoveLeaderRequest r) {
+    return vertx.eventBus().request(Addresses.RAFT, new Raft.TransferLeader(r.getTargetID()), delivery)
+        .map(reply -> MoveLeaderResponse.newBuilder().build()).recover(Calls::failed);
+  }
+
+  // ---- Auth (the caller of a client call is known to AuthGate while its handler runs) ----
+
+  public Future<AuthStatusResponse> authStatus(AuthStatusRequest r) {
+    return Future.succeededFuture(auth.status());
+  }
+
   public Future<AuthenticateResponse> authenticate(AuthenticateRequest r) {
-    return auth.authenticate(r, this::write).map(response -> (AuthenticateResponse) response);
+    return checked(() -> auth.authenticate(r, this::write).map(o -> (AuthenticateResponse) o));
   }
 
-  public Future<io.vetcd.pb.MoveLeaderResponse> moveLeader(io.vetcd.pb.MoveLeaderRequest r) {
-    return vertx.eventBus().request(Addresses.RAFT, new io.vetcd.bus.Raft.TransferLeader(r.getTargetID()), delivery)
-        .map(reply -> io.vetcd.pb.MoveLeaderResponse.newBuilder().build()).recover(Calls::failed);
+  public Future<AuthEnableResponse> authEnable(AuthEnableRequest r) {
+    return write(InternalRequest.newBuilder().setAuthEnable(r).build());
   }
 
-  public AuthGate auth() {
-    return auth;
+  public Future<AuthDisableResponse> authDisable(AuthDisableRequest r) {
+    return write(InternalRequest.newBuilder().setAuthDisable(r).build());
+  }
+
+  public Future<AuthUserAddResponse> userAdd(AuthUserAddRequest r) {
+    return checked(() -> auth.userAdd(r).compose(this::write));
+  }
+
+  public Future<AuthUserGetResponse> userGet(AuthUserGetRequest r) {
+    return write(InternalRequest.newBuilder().setAuthUserGet(r).build());
+  }
+
+  public Future<AuthUserListResponse> userList(AuthUserListRequest r) {
+    return write(InternalRequest.newBuilder().setAuthUserList(r).build());
+  }
+
+  public Future<AuthUserDeleteResponse> userDelete(AuthUserDeleteRequest r) {
+    return write(InternalRequest.newBuilder().setAuthUserDelete(r).build());
+  }
+
+  public Future<AuthUserChangePasswordResponse> userChangePassword(AuthUserChangePasswordRequest r) {
+    return checked(() -> auth.changePassword(r).compose(this::write));
+  }
+
+  public Future<AuthUserGrantRoleResponse> userGrantRole(AuthUserGrantRoleRequest r) {
+    return write(InternalRequest.newBuilder().setAuthUserGrantRole(r).build());
+  }
+
+  public Future<AuthUserRevokeRoleResponse> userRevokeRole(AuthUserRevokeRoleRequest r) {
+    return write(InternalRequest.newBuilder().setAuthUserRevokeRole(r).build());
+  }
+
+  public Future<AuthRoleAddResponse> roleAdd(AuthRoleAddRequest r) {
+    return write(InternalRequest.newBuilder().setAuthRoleAdd(r).build());
+  }
+
+  public Future<AuthRoleGetResponse> roleGet(AuthRoleGetRequest r) {
+    return write(InternalRequest.newBuilder().setAuthRoleGet(r).build());
+  }
+
+  public Future<AuthRoleListResponse> roleList(AuthRoleListRequest r) {
+    return write(InternalRequest.newBuilder().setAuthRoleList(r).build());
+  }
+
+  public Future<AuthRoleDeleteResponse> roleDelete(AuthRoleDeleteRequest r) {
+    return write(InternalRequest.newBuilder().setAuthRoleDelete(r).build());
+  }
+
+  public Future<AuthRoleGrantPermissionResponse> roleGrantPermission(AuthRoleGrantPermissionRequest r) {
+    return write(InternalRequest.newBuilder().setAuthRoleGrantPermission(r).build());
+  }
+
+  public Future<AuthRoleRevokePermissionResponse> roleRevokePermission(AuthRoleRevokePermissionRequest r) {
+    return write(InternalRequest.newBuilder().setAuthRoleRevokePermission(r).build());
   }
 
   // ---- plumbing ----
+
+  /** A write, marked with the caller of the client call being handled (the apply layer checks it). */
+  public AuthGate auth() {
+    return auth;
+  }
 
   public <T> Future<T> write(InternalRequest request) {
     request = AuthGate.stamp(request);
@@ -207,6 +242,7 @@ public final class Calls {
         .map(io.vertx.core.eventbus.Message::body).recover(Calls::failed);
   }
 
+  /** A read, after the permission checks etcd makes for the caller of the client call being handled. */
   public <T> Future<T> read(Message request, boolean linearizable) {
     try {
       auth.checkRead(request);

@@ -35,14 +35,19 @@ class GatewayDifferentialTest {
   private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(5)).build();
 
-  private record Call(String method, String path, String body) {}
+  /** A request; {@code authorization}: the Authorization header, {@code "TOKEN"} for the last token received. */
+  private record Call(String method, String path, String body, String authorization) {}
 
   private static Call post(String path, String body) {
-    return new Call("POST", path, body);
+    return new Call("POST", path, body, null);
+  }
+
+  private static Call post(String path, String body, String authorization) {
+    return new Call("POST", path, body, authorization);
   }
 
   private static Call get(String path) {
-    return new Call("GET", path, null);
+    return new Call("GET", path, null, null);
   }
 
   private static String k(String s) {
@@ -97,18 +102,80 @@ class GatewayDifferentialTest {
     return calls;
   }
 
+  private static final java.util.Map<String, String> TOKENS = new java.util.concurrent.ConcurrentHashMap<>();
+
   private static String run(String base, Call call) throws Exception {
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + call.path())).timeout(Duration.ofSeconds(20));
     request = call.method().equals("GET") ? request.GET()
         : request.POST(HttpRequest.BodyPublishers.ofString(call.body()));
+    if (call.authorization() != null) {
+      request.header("Authorization", call.authorization().equals("TOKEN") ? TOKENS.get(base) : call.authorization());
+    }
     HttpResponse<String> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    java.util.regex.Matcher token = java.util.regex.Pattern.compile("\"token\":\"([^\"]+)\"").matcher(response.body());
+    if (token.find()) {
+      TOKENS.put(base, token.group(1));
+    }
     String type = response.headers().firstValue("content-type").orElse("");
     return response.statusCode() + " " + type + " " + normalize(response.body());
   }
 
-  /** The member's identity and term differ between any two clusters. */
+  /** The member's identity and term differ between any two clusters, and so do auth tokens. */
   static String normalize(String body) {
-    return body.replaceAll("\"(cluster_id|member_id|raft_term)\":\"[0-9]+\"", "\"$1\":\"N\"");
+    return body.replaceAll("\"(cluster_id|member_id|raft_term)\":\"[0-9]+\"", "\"$1\":\"N\"")
+        .replaceAll("\"token\":\"[^\"]+\"", "\"token\":\"T\"");
+  }
+
+  /** etcd's auth walkthrough over the gateway: the token travels in the Authorization header. */
+  private static List<Call> authScript() {
+    List<Call> calls = new ArrayList<>();
+    calls.add(post("/v3/auth/authenticate", "{\"name\":\"root\",\"password\":\"pw\"}"));
+    calls.add(post("/v3/auth/enable", "{}"));
+    calls.add(post("/v3/auth/role/add", "{\"name\":\"root\"}"));
+    calls.add(post("/v3/auth/user/add", "{\"name\":\"root\",\"password\":\"pw\"}"));
+    calls.add(post("/v3/auth/user/grant", "{\"user\":\"root\",\"role\":\"root\"}"));
+    calls.add(post("/v3/auth/role/add", "{\"name\":\"reader\"}"));
+    calls.add(post("/v3/auth/role/grant", "{\"name\":\"reader\",\"perm\":{\"permType\":\"READ\",\"key\":\""
+        + k("pub/") + "\",\"range_end\":\"" + k("pub0") + "\"}}"));
+    calls.add(post("/v3/auth/user/add", "{\"name\":\"alice\",\"password\":\"a\"}"));
+    calls.add(post("/v3/auth/user/grant", "{\"user\":\"alice\",\"role\":\"reader\"}"));
+    calls.add(post("/v3/auth/role/get", "{\"role\":\"reader\"}"));
+    calls.add(post("/v3/auth/user/get", "{\"name\":\"alice\"}"));
+    calls.add(post("/v3/auth/enable", "{}"));
+    calls.add(post("/v3/kv/range", "{\"key\":\"" + k("pub/x") + "\"}"));
+    calls.add(post("/v3/kv/range", "{\"key\":\"" + k("pub/x") + "\"}", "bogus"));
+    calls.add(post("/v3/auth/authenticate", "{\"name\":\"alice\",\"password\":\"wrong\"}"));
+    calls.add(post("/v3/auth/authenticate", "{\"name\":\"alice\",\"password\":\"a\"}"));
+    calls.add(post("/v3/kv/range", "{\"key\":\"" + k("pub/x") + "\"}", "TOKEN"));
+    calls.add(post("/v3/kv/put", "{\"key\":\"" + k("pub/x") + "\",\"value\":\"" + k("v") + "\"}", "TOKEN"));
+    calls.add(post("/v3/kv/range", "{\"key\":\"" + k("secret") + "\"}", "TOKEN"));
+    calls.add(post("/v3/auth/authenticate", "{\"name\":\"root\",\"password\":\"pw\"}"));
+    calls.add(post("/v3/kv/put", "{\"key\":\"" + k("secret") + "\",\"value\":\"" + k("s") + "\"}", "TOKEN"));
+    calls.add(post("/v3/auth/user/list", "{}", "TOKEN"));
+    calls.add(post("/v3/auth/role/list", "{}", "TOKEN"));
+    calls.add(post("/v3/auth/disable", "{}", "TOKEN"));
+    calls.add(post("/v3/kv/range", "{\"key\":\"" + k("secret") + "\"}"));
+    return calls;
+  }
+
+  @Test
+  void the_auth_walkthrough_gets_the_same_answers_as_etcd() throws Exception {
+    assumeTrue(Files.isExecutable(Path.of(Member.ETCD_BIN)), "real etcd is not installed");
+    CompletableFuture<Member> etcdStart = CompletableFuture.supplyAsync(() -> Member.start(Member.Kind.ETCD));
+    try (GatewayMember vetcd = new GatewayMember(); Member etcd = etcdStart.join()) {
+      List<String> differences = new ArrayList<>();
+      for (Call call : authScript()) {
+        String expected = run(etcd.clientUrl(), call);
+        String actual = run("http://127.0.0.1:" + vetcd.clientPort, call);
+        if (!expected.equals(actual)) {
+          differences.add(call.path() + " " + call.body() + " " + call.authorization() + "\n  etcd:  " + expected
+              + "\n  vetcd: " + actual);
+        }
+      }
+      assertEquals("", String.join("\n", differences));
+    } finally {
+      etcdStart.thenAccept(Member::close);
+    }
   }
 
   @Test

@@ -14,12 +14,11 @@ import io.vertx.grpc.server.GrpcServerResponse;
 import io.vetcd.api.Calls;
 import io.vetcd.bus.Addresses;
 import io.vetcd.bus.RaftStatus;
-import io.vetcd.errors.Errors;
 import io.vetcd.bus.Watches;
+import io.vetcd.errors.Errors;
 import io.vetcd.errors.EtcdException;
 import io.vetcd.errors.GrpcCode;
 import io.vetcd.pb.*;
-import io.vetcd.pb.internal.InternalRequest;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -43,7 +42,7 @@ public final class GrpcFrontend {
   public GrpcFrontend(Vertx vertx, long maxRequestBytes, int maxTxnOps, long requestTimeoutMillis) {
     this.vertx = vertx;
     this.auth = new io.vetcd.api.AuthGate(vertx);
-    this.calls = new Calls(vertx, maxRequestBytes, maxTxnOps, requestTimeoutMillis, auth);
+    this.calls = new Calls(vertx, maxRequestBytes, maxTxnOps, requestTimeoutMillis);
     this.server = GrpcServer.server(vertx,
         new GrpcServerOptions().setMaxMessageSize(maxRequestBytes + GRPC_OVERHEAD_BYTES));
     bindKv();
@@ -189,25 +188,23 @@ public final class GrpcFrontend {
   }
 
   private void bindAuth() {
-    unary(AuthGrpcService.AuthStatus, r -> Future.succeededFuture(auth.status()));
+    unary(AuthGrpcService.AuthStatus, calls::authStatus);
     unary(AuthGrpcService.Authenticate, calls::authenticate);
-    unary(AuthGrpcService.AuthEnable, r -> calls.write(InternalRequest.newBuilder().setAuthEnable(r).build()));
-    unary(AuthGrpcService.AuthDisable, r -> calls.write(InternalRequest.newBuilder().setAuthDisable(r).build()));
-    unary(AuthGrpcService.UserAdd, r -> auth.userAdd(r).compose(calls::write));
-    unary(AuthGrpcService.UserGet, r -> calls.write(InternalRequest.newBuilder().setAuthUserGet(r).build()));
-    unary(AuthGrpcService.UserList, r -> calls.write(InternalRequest.newBuilder().setAuthUserList(r).build()));
-    unary(AuthGrpcService.UserDelete, r -> calls.write(InternalRequest.newBuilder().setAuthUserDelete(r).build()));
-    unary(AuthGrpcService.UserChangePassword, r -> auth.changePassword(r).compose(calls::write));
-    unary(AuthGrpcService.UserGrantRole, r -> calls.write(InternalRequest.newBuilder().setAuthUserGrantRole(r).build()));
-    unary(AuthGrpcService.UserRevokeRole, r -> calls.write(InternalRequest.newBuilder().setAuthUserRevokeRole(r).build()));
-    unary(AuthGrpcService.RoleAdd, r -> calls.write(InternalRequest.newBuilder().setAuthRoleAdd(r).build()));
-    unary(AuthGrpcService.RoleGet, r -> calls.write(InternalRequest.newBuilder().setAuthRoleGet(r).build()));
-    unary(AuthGrpcService.RoleList, r -> calls.write(InternalRequest.newBuilder().setAuthRoleList(r).build()));
-    unary(AuthGrpcService.RoleDelete, r -> calls.write(InternalRequest.newBuilder().setAuthRoleDelete(r).build()));
-    unary(AuthGrpcService.RoleGrantPermission,
-        r -> calls.write(InternalRequest.newBuilder().setAuthRoleGrantPermission(r).build()));
-    unary(AuthGrpcService.RoleRevokePermission,
-        r -> calls.write(InternalRequest.newBuilder().setAuthRoleRevokePermission(r).build()));
+    unary(AuthGrpcService.AuthEnable, calls::authEnable);
+    unary(AuthGrpcService.AuthDisable, calls::authDisable);
+    unary(AuthGrpcService.UserAdd, calls::userAdd);
+    unary(AuthGrpcService.UserGet, calls::userGet);
+    unary(AuthGrpcService.UserList, calls::userList);
+    unary(AuthGrpcService.UserDelete, calls::userDelete);
+    unary(AuthGrpcService.UserChangePassword, calls::userChangePassword);
+    unary(AuthGrpcService.UserGrantRole, calls::userGrantRole);
+    unary(AuthGrpcService.UserRevokeRole, calls::userRevokeRole);
+    unary(AuthGrpcService.RoleAdd, calls::roleAdd);
+    unary(AuthGrpcService.RoleGet, calls::roleGet);
+    unary(AuthGrpcService.RoleList, calls::roleList);
+    unary(AuthGrpcService.RoleDelete, calls::roleDelete);
+    unary(AuthGrpcService.RoleGrantPermission, calls::roleGrantPermission);
+    unary(AuthGrpcService.RoleRevokePermission, calls::roleRevokePermission);
   }
 
   // ---- Lock, Election ----

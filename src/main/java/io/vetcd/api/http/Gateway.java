@@ -7,9 +7,11 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.ServerWebSocket;
+import io.vetcd.api.AuthGate;
 import io.vetcd.api.BusClient;
 import io.vetcd.api.Calls;
 import io.vetcd.api.Recipes;
+import io.vetcd.auth.AuthInfo;
 import io.vetcd.errors.EtcdException;
 import io.vetcd.errors.GrpcCode;
 import io.vetcd.pb.*;
@@ -23,7 +25,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -47,17 +48,22 @@ final class Gateway {
   private record Unary(Supplier<Message.Builder> request, Function<Message, Future<? extends Message>> call)
       implements Route {}
 
-  private record Stream(BiFunction<GatewayStream.Sink, GatewayStream.Input, GatewayStream> open) implements Route {}
+  /** Opens a stream for a request (its headers: the auth token) with its sink and input. */
+  interface StreamOpener {
+    GatewayStream open(HttpServerRequest request, GatewayStream.Sink sink, GatewayStream.Input input);
+  }
+
+  private record Stream(StreamOpener open) implements Route {}
 
   private record Unimplemented(String service, String method) implements Route {}
 
   private final Map<String, Route> routes = new HashMap<>();
+  private final AuthGate auth;
   private final long maxMessageBytes;
   private final int maxBodyBytes;
-  private final io.vetcd.api.AuthGate auth;
 
   Gateway(Vertx vertx, Calls calls, Recipes recipes, long maxRequestBytes) {
-    this.auth = calls.auth();
+    this.auth = new AuthGate(vertx);
     this.maxMessageBytes = maxRequestBytes + GRPC_OVERHEAD_BYTES;
     // JSON carries bytes in base64 (4/3 larger) and field names around them.
     this.maxBodyBytes = (int) Math.min(Integer.MAX_VALUE - 8, 2 * maxMessageBytes + 64 * 1024);
@@ -68,7 +74,16 @@ final class Gateway {
     unary("kv/txn", TxnRequest::newBuilder, calls::txn);
     unary("kv/compaction", CompactionRequest::newBuilder, calls::compact);
 
-    stream("watch", (sink, input) -> new GatewayStream.Watch(vertx, sink, input, auth, io.vetcd.api.AuthGate.caller()));
+    stream("watch", (request, sink, input) -> {
+      AuthInfo who;
+      try {
+        who = auth.authInfo(request.getHeader(AuthGate.AUTHORIZATION_HEADER));
+      } catch (EtcdException invalidToken) {
+        who = null; // as etcd: every watch of the stream is then refused
+      }
+      AuthInfo caller = who;
+      return new GatewayStream.Watch(vertx, create -> auth.refuseWatch(caller, create), sink, input);
+    });
 
     unary("lease/grant", LeaseGrantRequest::newBuilder, calls::leaseGrant);
     for (String prefix : List.of("lease/", "kv/lease/")) {
@@ -76,7 +91,7 @@ final class Gateway {
       unary(prefix + "timetolive", LeaseTimeToLiveRequest::newBuilder, calls::leaseTimeToLive);
       unary(prefix + "leases", LeaseLeasesRequest::newBuilder, calls::leaseLeases);
     }
-    stream("lease/keepalive", (sink, input) -> new GatewayStream.KeepAlive(calls, sink, input));
+    stream("lease/keepalive", (request, sink, input) -> new GatewayStream.KeepAlive(calls, sink, input));
 
     unary("cluster/member/list", MemberListRequest::newBuilder, calls::memberList);
     unary("cluster/member/add", io.vetcd.pb.MemberAddRequest::newBuilder, calls::memberAdd);
@@ -91,16 +106,24 @@ final class Gateway {
     unary("maintenance/hash", HashRequest::newBuilder, calls::hash);
     unary("maintenance/hashkv", HashKVRequest::newBuilder, calls::hashKv);
     unimplemented("maintenance/snapshot", "etcdserverpb.Maintenance", "Snapshot");
-    unimplemented("maintenance/transfer-leadership", "etcdserverpb.Maintenance", "MoveLeader");
+    unary("maintenance/transfer-leadership", MoveLeaderRequest::newBuilder, calls::moveLeader);
 
     unary("auth/authenticate", AuthenticateRequest::newBuilder, calls::authenticate);
-    for (String[] auth : new String[][] {{"enable", "AuthEnable"}, {"disable", "AuthDisable"},
-        {"user/add", "UserAdd"}, {"user/get", "UserGet"}, {"user/list", "UserList"}, {"user/delete", "UserDelete"},
-        {"user/changepw", "UserChangePassword"}, {"user/grant", "UserGrantRole"}, {"user/revoke", "UserRevokeRole"},
-        {"role/add", "RoleAdd"}, {"role/get", "RoleGet"}, {"role/list", "RoleList"}, {"role/delete", "RoleDelete"},
-        {"role/grant", "RoleGrantPermission"}, {"role/revoke", "RoleRevokePermission"}}) {
-      unimplemented("auth/" + auth[0], "etcdserverpb.Auth", auth[1]);
-    }
+    unary("auth/enable", AuthEnableRequest::newBuilder, calls::authEnable);
+    unary("auth/disable", AuthDisableRequest::newBuilder, calls::authDisable);
+    unary("auth/user/add", AuthUserAddRequest::newBuilder, calls::userAdd);
+    unary("auth/user/get", AuthUserGetRequest::newBuilder, calls::userGet);
+    unary("auth/user/list", AuthUserListRequest::newBuilder, calls::userList);
+    unary("auth/user/delete", AuthUserDeleteRequest::newBuilder, calls::userDelete);
+    unary("auth/user/changepw", AuthUserChangePasswordRequest::newBuilder, calls::userChangePassword);
+    unary("auth/user/grant", AuthUserGrantRoleRequest::newBuilder, calls::userGrantRole);
+    unary("auth/user/revoke", AuthUserRevokeRoleRequest::newBuilder, calls::userRevokeRole);
+    unary("auth/role/add", AuthRoleAddRequest::newBuilder, calls::roleAdd);
+    unary("auth/role/get", AuthRoleGetRequest::newBuilder, calls::roleGet);
+    unary("auth/role/list", AuthRoleListRequest::newBuilder, calls::roleList);
+    unary("auth/role/delete", AuthRoleDeleteRequest::newBuilder, calls::roleDelete);
+    unary("auth/role/grant", AuthRoleGrantPermissionRequest::newBuilder, calls::roleGrantPermission);
+    unary("auth/role/revoke", AuthRoleRevokePermissionRequest::newBuilder, calls::roleRevokePermission);
 
     unary("lock/lock", LockRequest::newBuilder, recipes::lock);
     unary("lock/unlock", UnlockRequest::newBuilder, recipes::unlock);
@@ -108,7 +131,7 @@ final class Gateway {
     unary("election/proclaim", ProclaimRequest::newBuilder, recipes::proclaim);
     unary("election/leader", LeaderRequest::newBuilder, (LeaderRequest r) -> recipes.leader(r.getName()));
     unary("election/resign", ResignRequest::newBuilder, recipes::resign);
-    stream("election/observe", (sink, input) -> new GatewayStream.Observe(recipes, sink, input));
+    stream("election/observe", (request, sink, input) -> new GatewayStream.Observe(recipes, sink, input));
   }
 
   static boolean isGatewayPath(String path) {
@@ -124,7 +147,7 @@ final class Gateway {
       return;
     }
     if (route instanceof Stream stream && request.canUpgradeToWebSocket()) {
-      request.toWebSocket().onSuccess(ws -> webSocket(ws, stream))
+      request.toWebSocket().onSuccess(ws -> webSocket(request, ws, stream))
           .onFailure(e -> log.debug("WebSocket upgrade of {} failed: {}", request.path(), e.toString()));
       return;
     }
@@ -149,9 +172,9 @@ final class Gateway {
       Future<? extends Message> answer;
       try {
         Message message = parseMessage(body.toString(StandardCharsets.UTF_8), route.request().get());
-        // The Authorization header names the caller, as etcd's gateway passes it on as the token.
-        io.vetcd.auth.AuthInfo who = auth.authInfo(request.headers());
-        answer = io.vetcd.api.AuthGate.callerScope(who, () -> route.call().apply(message));
+        // The Authorization header names the caller, checked by the call as the gRPC token would be.
+        AuthInfo who = auth.authInfo(request.getHeader(AuthGate.AUTHORIZATION_HEADER));
+        answer = AuthGate.callerScope(who, () -> route.call().apply(message));
       } catch (EtcdException e) {
         answer = Future.failedFuture(e);
       } catch (RuntimeException e) {
@@ -240,14 +263,7 @@ final class Gateway {
         request.resume();
       }
     };
-    GatewayStream stream;
-    try {
-      io.vetcd.auth.AuthInfo who = auth.authInfo(request.headers());
-      stream = io.vetcd.api.AuthGate.callerScope(who, () -> route.open().apply(sink, input));
-    } catch (EtcdException e) {
-      error(request.response(), e);
-      return;
-    }
+    GatewayStream stream = route.open().open(request, sink, input);
     request.pause();
     response.closeHandler(v -> stream.close());
     response.exceptionHandler(e -> stream.close());
@@ -277,7 +293,7 @@ final class Gateway {
 
   // ---- streams over a WebSocket ----
 
-  private void webSocket(ServerWebSocket ws, Stream route) {
+  private void webSocket(HttpServerRequest request, ServerWebSocket ws, Stream route) {
     ws.setWriteQueueMaxSize(WRITE_QUEUE_BYTES);
     GatewayStream.Sink sink = new GatewayStream.Sink() {
       @Override
@@ -315,14 +331,7 @@ final class Gateway {
         ws.resume();
       }
     };
-    GatewayStream stream;
-    try {
-      io.vetcd.auth.AuthInfo who = auth.authInfo(ws.headers());
-      stream = io.vetcd.api.AuthGate.callerScope(who, () -> route.open().apply(sink, input));
-    } catch (EtcdException e) {
-      ws.close((short) 1008, e.getMessage());
-      return;
-    }
+    GatewayStream stream = route.open().open(request, sink, input);
     ws.pause();
     ws.closeHandler(v -> stream.close());
     ws.exceptionHandler(e -> stream.close());
@@ -434,7 +443,7 @@ final class Gateway {
     add(path, new Unary(request::get, untyped));
   }
 
-  private void stream(String path, BiFunction<GatewayStream.Sink, GatewayStream.Input, GatewayStream> open) {
+  private void stream(String path, StreamOpener open) {
     add(path, new Stream(open));
   }
 

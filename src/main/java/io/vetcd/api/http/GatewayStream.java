@@ -10,10 +10,12 @@ import io.vetcd.api.Recipes;
 import io.vetcd.bus.Addresses;
 import io.vetcd.bus.Watches;
 import io.vetcd.pb.LeaseKeepAliveRequest;
+import io.vetcd.pb.WatchCreateRequest;
 import io.vetcd.pb.WatchRequest;
 import io.vetcd.pb.WatchResponse;
 import io.vetcd.pb.election.LeaderRequest;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -94,19 +96,16 @@ abstract class GatewayStream {
    */
   static final class Watch extends GatewayStream {
     private final Vertx vertx;
+    private final Function<WatchCreateRequest, WatchResponse> refuse;
     private final String streamKey = "h" + STREAM_IDS.incrementAndGet();
     private MessageConsumer<WatchResponse> consumer;
     private boolean blocked;
 
-    private final io.vetcd.api.AuthGate auth;
-    /** Who opened the stream (from its token), checked for READ on every watch it creates. */
-    private final io.vetcd.auth.AuthInfo caller;
-
-    Watch(Vertx vertx, Sink sink, Input input, io.vetcd.api.AuthGate auth, io.vetcd.auth.AuthInfo caller) {
+    /** {@code refuse}: the answer to a create request the caller may not make, or null (auth). */
+    Watch(Vertx vertx, Function<WatchCreateRequest, WatchResponse> refuse, Sink sink, Input input) {
       super(sink, input);
       this.vertx = vertx;
-      this.auth = auth;
-      this.caller = caller;
+      this.refuse = refuse;
     }
 
     @Override
@@ -140,13 +139,12 @@ abstract class GatewayStream {
     @Override
     void onRequest(Message request) {
       WatchRequest frame = (WatchRequest) request;
-      io.vetcd.pb.WatchResponse refused = frame.hasCreateRequest() ? auth.refuseWatch(caller, frame.getCreateRequest())
-          : null;
+      WatchResponse refused = frame.hasCreateRequest() ? refuse.apply(frame.getCreateRequest()) : null;
       if (refused != null) {
         sink.write(GatewayJson.result(refused));
-        return;
+      } else {
+        vertx.eventBus().send(Addresses.WATCH, new Watches.Frame(streamKey, frame));
       }
-      vertx.eventBus().send(Addresses.WATCH, new Watches.Frame(streamKey, frame));
     }
 
     @Override

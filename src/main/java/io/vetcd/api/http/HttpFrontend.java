@@ -32,7 +32,7 @@ public final class HttpFrontend {
   public HttpFrontend(Vertx vertx, String serverVersion, long maxRequestBytes, int maxTxnOps, long quotaBackendBytes,
       long requestTimeoutMillis) {
     this.serverVersion = serverVersion;
-    this.calls = new Calls(vertx, maxRequestBytes, maxTxnOps, requestTimeoutMillis, new io.vetcd.api.AuthGate(vertx));
+    this.calls = new Calls(vertx, maxRequestBytes, maxTxnOps, requestTimeoutMillis);
     this.gateway = new Gateway(vertx, calls, new Recipes(new BusClient(vertx, requestTimeoutMillis)), maxRequestBytes);
     this.metrics = new Metrics(calls, quotaBackendBytes);
   }
