@@ -134,8 +134,8 @@ class GatewayTest {
     assertEquals(400, malformed.statusCode());
     assertEquals(3, new JsonObject(malformed.body()).getInteger("code"));
     assertError(member.post("/v3/lease/revoke", "{\"ID\":\"12345\"}"), 404, 5, "etcdserver: requested lease not found");
-    assertError(member.post("/v3/cluster/member/add", "{\"peerURLs\":[\"http://127.0.0.1:1\"]}"), 501, 12,
-        "unknown method MemberAdd for service etcdserverpb.Cluster");
+    assertError(member.post("/v3/cluster/member/remove", "{\"ID\":\"12345\"}"), 404, 5,
+        "etcdserver: member not found");
     assertError(member.post("/v3/auth/authenticate", "{\"name\":\"u\",\"password\":\"p\"}"), 412, 9,
         "etcdserver: authentication is not enabled");
 
