@@ -35,7 +35,9 @@ import java.util.function.Supplier;
  *
  * <p>The caller of the request being handled is kept in {@link #callerScope} for the synchronous
  * part of a unary handler, so the shared {@code write}/{@code read} plumbing can stamp and check it
- * without every handler passing it along.
+ * without every handler passing it along. The token is resolved only when a check needs it: as in
+ * etcd, calls that check nothing (Authenticate, MemberList, Status, LeaseTimeToLive, ...) succeed even
+ * with a stale token, so a client can log in again.
  */
 public final class AuthGate {
   private static final String MAP = "vetcd.auth";
@@ -44,7 +46,7 @@ public final class AuthGate {
   public static final String TOKEN_METADATA = "token";
   public static final String AUTHORIZATION_HEADER = "authorization";
 
-  private static final ThreadLocal<AuthInfo> CALLER = new ThreadLocal<>();
+  private static final ThreadLocal<Supplier<AuthInfo>> CALLER = new ThreadLocal<>();
 
   private record Holder(AuthStore store, Passwords passwords) implements Shareable {}
 
@@ -101,9 +103,22 @@ public final class AuthGate {
     return authInfo(token(headers));
   }
 
-  /** Runs the synchronous part of a handler with {@code who} as the caller seen by {@link #caller()}. */
-  public static <T> T callerScope(AuthInfo who, Supplier<T> handler) {
-    AuthInfo outer = CALLER.get();
+  /**
+   * Runs the synchronous part of a handler with the call's token (null: none) as the caller seen
+   * by {@link #caller()}. For the gateway: the {@code Authorization} header's value.
+   */
+  public <T> T callerScope(String token, Supplier<T> handler) {
+    AuthInfo[] resolved = new AuthInfo[1];
+    return callerScope(() -> {
+      if (resolved[0] == null) {
+        resolved[0] = authInfo(token);
+      }
+      return resolved[0];
+    }, handler);
+  }
+
+  private static <T> T callerScope(Supplier<AuthInfo> who, Supplier<T> handler) {
+    Supplier<AuthInfo> outer = CALLER.get();
     CALLER.set(who);
     try {
       return handler.get();
@@ -116,9 +131,13 @@ public final class AuthGate {
     }
   }
 
-  /** The caller of the client request being handled on this thread, or null outside one. */
+  /**
+   * The caller of the client request being handled on this thread, or null outside one. Throws
+   * "etcdserver: invalid auth token" if the call's token is unknown.
+   */
   public static AuthInfo caller() {
-    return CALLER.get();
+    Supplier<AuthInfo> who = CALLER.get();
+    return who == null ? null : who.get();
   }
 
   // ---- checks before raft ----
@@ -147,15 +166,21 @@ public final class AuthGate {
    * Unknown, as etcd 3.4's maintenance service does). Other reads are open.
    */
   public void checkRead(Message request) {
+    boolean range = request instanceof RangeRequest;
+    boolean maintenance = request instanceof HashRequest || request instanceof HashKVRequest
+        || request instanceof DefragmentRequest || request instanceof SnapshotRequest;
+    if (!range && !maintenance) {
+      return;
+    }
     AuthInfo who = caller();
     Holder h = holder();
     if (who == null || h == null || !h.store.enabled()) {
       return;
     }
-    if (request instanceof RangeRequest range) {
-      h.store.checkRange(who, range.getKey(), range.getRangeEnd());
-    } else if (request instanceof HashRequest || request instanceof HashKVRequest || request instanceof DefragmentRequest
-        || request instanceof SnapshotRequest) {
+    if (range) {
+      RangeRequest r = (RangeRequest) request;
+      h.store.checkRange(who, r.getKey(), r.getRangeEnd());
+    } else {
       checkMaintenance(who);
     }
   }

@@ -240,8 +240,7 @@ public final class GrpcFrontend {
         Future<?> result;
         try {
           // The caller is known to write()/read() for the synchronous part of the handler.
-          io.vetcd.auth.AuthInfo who = auth.authInfo(request.headers());
-          result = io.vetcd.api.AuthGate.callerScope(who, () -> handler.apply(message));
+          result = auth.callerScope(io.vetcd.api.AuthGate.token(request.headers()), () -> handler.apply(message));
         } catch (EtcdException e) {
           result = Future.failedFuture(e);
         } catch (RuntimeException e) {
