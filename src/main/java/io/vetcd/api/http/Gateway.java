@@ -173,8 +173,7 @@ final class Gateway {
       try {
         Message message = parseMessage(body.toString(StandardCharsets.UTF_8), route.request().get());
         // The Authorization header names the caller, checked by the call as the gRPC token would be.
-        AuthInfo who = auth.authInfo(request.getHeader(AuthGate.AUTHORIZATION_HEADER));
-        answer = AuthGate.callerScope(who, () -> route.call().apply(message));
+        answer = auth.callerScope(request.getHeader(AuthGate.AUTHORIZATION_HEADER), () -> route.call().apply(message));
       } catch (EtcdException e) {
         answer = Future.failedFuture(e);
       } catch (RuntimeException e) {
