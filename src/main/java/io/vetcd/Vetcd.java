@@ -177,6 +177,13 @@ public final class Vetcd implements AutoCloseable {
         .compose(id -> vertx.deployVerticle(new LeaseVerticle()))
         .compose(id -> listenClients(vertx, config, clientUrls));
     deployed.await(30, TimeUnit.SECONDS);
+    if (singleVoter) {
+      // A cluster of one elects itself at once: report ready only then, so the first request finds a leader.
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(5 * config.electionTimeoutMillis());
+      while (io.vetcd.bus.RaftStatus.leader(vertx) == 0 && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+    }
     log.info("ready to serve client requests on {}", config.get("listen-client-urls"));
     return vetcd;
   }
