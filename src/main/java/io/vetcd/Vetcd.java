@@ -32,6 +32,7 @@ import io.vetcd.wal.WalEntry;
 import io.vetcd.wal.WalRecovered;
 import java.net.URI;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -97,7 +98,7 @@ public final class Vetcd implements AutoCloseable {
       // Fails fast (etcd's message) on an https URL without a certificate; makes the --auto-tls one.
       io.vetcd.server.Tls.client(config).apply(new HttpServerOptions(), url);
     }
-    MvccStore store = MvccStore.open(config.dataDir().resolve("member").resolve("snap").resolve("db"));
+    MvccStore store = openStore(config.dataDir().resolve("member").resolve("snap").resolve("db"), config.walDir());
     MemberTable members = new MemberTable(store.clusterTable());
     Membership membership = Bootstrap.membership(config, store, members);
     // The segment size is etcd's fixed 64 MiB; tests lower it (-Dvetcd.wal.segmentBytes) to see segments go.
@@ -221,6 +222,39 @@ public final class Vetcd implements AutoCloseable {
       }
     }
     return new RaftVerticle.Peers(membership.clusterId(), config.peerUrls(), peerUrls);
+  }
+
+  /**
+   * Opens the MVCC store. MapDB's own crash recovery has been seen (rarely, after kill -9 during
+   * heavy writes) to leave its revision tree inconsistent, which the store's invariant checks refuse.
+   * Every write is in the WAL, so while the WAL still holds the whole log (from index 1, no
+   * snapshot yet) the store is rebuilt by replaying it: the damaged files are moved aside, not
+   * deleted. Once the log was compacted, the member stops loudly instead.
+   */
+  static MvccStore openStore(Path dbFile, Path walDir) throws java.io.IOException {
+    try {
+      return MvccStore.open(dbFile);
+    } catch (RuntimeException damaged) {
+      boolean wholeLogInWal;
+      try (Wal wal = Wal.open(walDir)) {
+        WalRecovered r = wal.recovered();
+        wholeLogInWal = r.snapshot() == null && (r.entries().isEmpty() || r.entries().get(0).index() == 1);
+      }
+      if (!wholeLogInWal) {
+        throw new IllegalStateException("the store " + dbFile + " is damaged and the WAL no longer holds the whole log;"
+            + " restore this member from a snapshot or remove and re-add it", damaged);
+      }
+      Path aside = dbFile.resolveSibling(dbFile.getFileName() + ".damaged-" + System.currentTimeMillis());
+      Files.createDirectories(aside);
+      try (var files = Files.list(dbFile.getParent())) {
+        for (Path f : files.filter(f -> f.getFileName().toString().startsWith(dbFile.getFileName().toString())
+            && !f.equals(aside) && !f.getFileName().toString().contains(".damaged-")).toList()) {
+          Files.move(f, aside.resolve(f.getFileName()));
+        }
+      }
+      log.error("the store was damaged ({}); moved it to {} and rebuilding it from the WAL", damaged.getMessage(), aside);
+      return MvccStore.open(dbFile);
+    }
   }
 
   /**
