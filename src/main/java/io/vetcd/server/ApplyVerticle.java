@@ -624,7 +624,7 @@ public final class ApplyVerticle extends VerticleBase {
       }
       default -> response.addAllAlarms(alarms());
     }
-    return response.setHeader(header()).build();
+    return response.build(); // etcd's Alarm answers carry no header
   }
 
   private LeaseGrantResponse grant(LeaseGrantRequest request, Entry entry, long proposerId) {
@@ -777,10 +777,10 @@ public final class ApplyVerticle extends VerticleBase {
       return HashResponse.newBuilder().setHeader(header()).setHash(store.hash()).build();
     }
     if (request instanceof io.vetcd.pb.DefragmentRequest) {
-      return io.vetcd.pb.DefragmentResponse.newBuilder().setHeader(header()).build();
+      return io.vetcd.pb.DefragmentResponse.newBuilder().build(); // etcd answers {} (no header)
     }
     if (request instanceof AlarmRequest) {
-      return AlarmResponse.newBuilder().setHeader(header()).addAllAlarms(alarms()).build();
+      return AlarmResponse.newBuilder().addAllAlarms(alarms()).build(); // no header, as etcd
     }
     throw new EtcdException(GrpcCode.UNIMPLEMENTED, "unknown read " + request.getClass().getSimpleName());
   }
