@@ -94,9 +94,13 @@ public final class Vetcd implements AutoCloseable {
 
   public static Vetcd start(ServerConfig config) throws Exception {
     Files.createDirectories(config.dataDir().resolve("member").resolve("snap"));
+    // Built before anything is opened: an https URL without a certificate fails fast (etcd's message),
+    // and --auto-tls makes its certificate here.
+    io.vetcd.server.Tls clientTls = io.vetcd.server.Tls.client(config);
+    List<HttpServerOptions> clientListeners = new ArrayList<>();
     for (URI url : config.clientUrls()) {
-      // Fails fast (etcd's message) on an https URL without a certificate; makes the --auto-tls one.
-      io.vetcd.server.Tls.client(config).apply(new HttpServerOptions(), url);
+      clientListeners.add(clientTls.apply(new HttpServerOptions().setHttp2ClearTextEnabled(true)
+          .setHost(url.getHost()).setPort(url.getPort()), url));
     }
     MvccStore store = openStore(config.dataDir().resolve("member").resolve("snap").resolve("db"), config.walDir());
     MemberTable members = new MemberTable(store.clusterTable());
@@ -154,7 +158,6 @@ public final class Vetcd implements AutoCloseable {
     }
     registerProtoCodecs(vertx);
 
-    List<URI> clientUrls = config.clientUrls();
     RaftVerticle.Peers peers = peers(config, membership, members);
     Vetcd vetcd = new Vetcd(vertx, store, wal);
     io.vetcd.server.Snapshots snapshots = new io.vetcd.server.Snapshots(config.dataDir().resolve("member").resolve("snap"));
@@ -176,7 +179,7 @@ public final class Vetcd implements AutoCloseable {
             config.electionTimeoutMillis(), singleVoter, peers).snapshots(snapshots)
             .removed(members.removed(), onRemoved)))
         .compose(id -> vertx.deployVerticle(new LeaseVerticle()))
-        .compose(id -> listenClients(vertx, config, clientUrls));
+        .compose(id -> listenClients(vertx, config, clientListeners));
     deployed.await(30, TimeUnit.SECONDS);
     if (singleVoter) {
       // A cluster of one elects itself at once: report ready only then, so the first request finds a leader.
@@ -290,14 +293,13 @@ public final class Vetcd implements AutoCloseable {
     return new HardState(recovered.hardState().term(), recovered.hardState().votedFor(), commit);
   }
 
-  private static Future<?> listenClients(Vertx vertx, ServerConfig config, List<URI> clientUrls) {
+  private static Future<?> listenClients(Vertx vertx, ServerConfig config, List<HttpServerOptions> listeners) {
     GrpcFrontend grpc = new GrpcFrontend(vertx, config.maxRequestBytes(), config.maxTxnOps(), REQUEST_TIMEOUT_MILLIS);
     HttpFrontend http = new HttpFrontend(vertx, ApplyVerticle.VERSION, config.maxRequestBytes(), config.maxTxnOps(),
         config.quotaBackendBytes(), REQUEST_TIMEOUT_MILLIS);
     List<Future<HttpServer>> servers = new ArrayList<>();
-    for (URI url : clientUrls) {
-      HttpServer server = vertx.createHttpServer(withTls(config, url, new HttpServerOptions()
-          .setHttp2ClearTextEnabled(true).setHost(url.getHost()).setPort(url.getPort())));
+    for (HttpServerOptions options : listeners) {
+      HttpServer server = vertx.createHttpServer(options);
       server.requestHandler(request -> {
         String contentType = request.getHeader("content-type");
         if (contentType != null && contentType.startsWith("application/grpc")) {
@@ -309,15 +311,6 @@ public final class Vetcd implements AutoCloseable {
       servers.add(server.listen());
     }
     return Future.all(servers);
-  }
-
-  /** The client URL's TLS settings (https URLs only), from etcd's client TLS flags. */
-  private static HttpServerOptions withTls(ServerConfig config, URI url, HttpServerOptions options) {
-    try {
-      return io.vetcd.server.Tls.client(config).apply(options, url);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})
