@@ -97,6 +97,10 @@ public final class Vetcd implements AutoCloseable {
     // Built before anything is opened: an https URL without a certificate fails fast (etcd's message),
     // and --auto-tls makes its certificate here.
     io.vetcd.server.Tls clientTls = io.vetcd.server.Tls.client(config);
+    io.vetcd.server.Tls peerTls = io.vetcd.server.Tls.peer(config);
+    for (URI url : config.peerUrls()) {
+      peerTls.apply(new io.vertx.core.net.NetServerOptions(), url); // an https URL without a certificate fails here
+    }
     List<HttpServerOptions> clientListeners = new ArrayList<>();
     for (URI url : config.clientUrls()) {
       clientListeners.add(clientTls.apply(new HttpServerOptions().setHttp2ClearTextEnabled(true)
@@ -225,7 +229,7 @@ public final class Vetcd implements AutoCloseable {
         peerUrls.put(member.getID(), member.getPeerURLsList());
       }
     }
-    return new RaftVerticle.Peers(membership.clusterId(), config.peerUrls(), peerUrls);
+    return new RaftVerticle.Peers(membership.clusterId(), config.peerUrls(), peerUrls, io.vetcd.server.Tls.peer(config));
   }
 
   /**
