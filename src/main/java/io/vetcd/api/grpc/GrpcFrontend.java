@@ -208,16 +208,19 @@ public final class GrpcFrontend {
   // ---- Lock, Election ----
 
   private void bindLockAndElection(io.vetcd.api.Recipes recipes) {
-    unary(io.vetcd.pb.lock.LockGrpcService.Lock, recipes::lock);
-    unary(io.vetcd.pb.lock.LockGrpcService.Unlock, recipes::unlock);
-    unary(io.vetcd.pb.election.ElectionGrpcService.Campaign, recipes::campaign);
-    unary(io.vetcd.pb.election.ElectionGrpcService.Proclaim, recipes::proclaim);
-    unary(io.vetcd.pb.election.ElectionGrpcService.Leader, r -> recipes.leader(r.getName()));
-    unary(io.vetcd.pb.election.ElectionGrpcService.Resign, recipes::resign);
+    // Each call runs for its caller (unary() sets the caller scope around the handler).
+    unary(io.vetcd.pb.lock.LockGrpcService.Lock, r -> recipes.forCaller().lock(r));
+    unary(io.vetcd.pb.lock.LockGrpcService.Unlock, r -> recipes.forCaller().unlock(r));
+    unary(io.vetcd.pb.election.ElectionGrpcService.Campaign, r -> recipes.forCaller().campaign(r));
+    unary(io.vetcd.pb.election.ElectionGrpcService.Proclaim, r -> recipes.forCaller().proclaim(r));
+    unary(io.vetcd.pb.election.ElectionGrpcService.Leader, r -> recipes.forCaller().leader(r.getName()));
+    unary(io.vetcd.pb.election.ElectionGrpcService.Resign, r -> recipes.forCaller().resign(r));
     server.callHandler(io.vetcd.pb.election.ElectionGrpcService.Observe, request -> {
       var response = request.response();
       request.handler(leaderRequest -> {
-        Runnable stop = recipes.observe(leaderRequest.getName(), response::write, e -> {
+        io.vetcd.api.Recipes forCaller =
+            auth.callerScope(io.vetcd.api.AuthGate.token(request.headers()), recipes::forCaller);
+        Runnable stop = forCaller.observe(leaderRequest.getName(), response::write, e -> {
           EtcdException error = toEtcd(e);
           response.status(GrpcStatus.valueOf(error.code().number)).statusMessage(error.getMessage()).end();
         });

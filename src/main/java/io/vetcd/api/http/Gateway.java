@@ -125,13 +125,15 @@ final class Gateway {
     unary("auth/role/grant", AuthRoleGrantPermissionRequest::newBuilder, calls::roleGrantPermission);
     unary("auth/role/revoke", AuthRoleRevokePermissionRequest::newBuilder, calls::roleRevokePermission);
 
-    unary("lock/lock", LockRequest::newBuilder, recipes::lock);
-    unary("lock/unlock", UnlockRequest::newBuilder, recipes::unlock);
-    unary("election/campaign", CampaignRequest::newBuilder, recipes::campaign);
-    unary("election/proclaim", ProclaimRequest::newBuilder, recipes::proclaim);
-    unary("election/leader", LeaderRequest::newBuilder, (LeaderRequest r) -> recipes.leader(r.getName()));
-    unary("election/resign", ResignRequest::newBuilder, recipes::resign);
-    stream("election/observe", (request, sink, input) -> new GatewayStream.Observe(recipes, sink, input));
+    // Each call runs for its caller (unary() sets the caller scope around the handler).
+    unary("lock/lock", LockRequest::newBuilder, (LockRequest r) -> recipes.forCaller().lock(r));
+    unary("lock/unlock", UnlockRequest::newBuilder, (UnlockRequest r) -> recipes.forCaller().unlock(r));
+    unary("election/campaign", CampaignRequest::newBuilder, (CampaignRequest r) -> recipes.forCaller().campaign(r));
+    unary("election/proclaim", ProclaimRequest::newBuilder, (ProclaimRequest r) -> recipes.forCaller().proclaim(r));
+    unary("election/leader", LeaderRequest::newBuilder, (LeaderRequest r) -> recipes.forCaller().leader(r.getName()));
+    unary("election/resign", ResignRequest::newBuilder, (ResignRequest r) -> recipes.forCaller().resign(r));
+    stream("election/observe", (request, sink, input) -> new GatewayStream.Observe(
+        auth.callerScope(request.getHeader(AuthGate.AUTHORIZATION_HEADER), recipes::forCaller), sink, input));
   }
 
   static boolean isGatewayPath(String path) {
