@@ -10,11 +10,22 @@ import io.vertx.core.shareddata.LocalMap;
 public final class RaftStatus {
   private static final String MAP = "vetcd.raft.status";
   private static final String LEADER = "leader";
+  private static final String TERM = "term";
 
   private RaftStatus() {}
 
   public static void setLeader(Vertx vertx, long leaderId) {
     map(vertx).put(LEADER, leaderId);
+  }
+
+  public static void setTerm(Vertx vertx, long term) {
+    map(vertx).put(TERM, term);
+  }
+
+  /** The member's current raft term (0 before the raft verticle started). */
+  public static long term(Vertx vertx) {
+    Long term = map(vertx).get(TERM);
+    return term == null ? 0 : term;
   }
 
   /** The known leader's member id, 0 if there is none. */

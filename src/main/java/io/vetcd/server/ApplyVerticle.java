@@ -309,7 +309,9 @@ public final class ApplyVerticle extends VerticleBase {
       dirty = false;
       store.setConsistentIndex(appliedIndex);
       memberTable.setAppliedTerm(appliedTerm);
+      long commitStartNanos = System.nanoTime();
       store.commit();
+      io.vetcd.metrics.MemberMetrics.of(vertx).backendCommitSeconds.observeNanos(System.nanoTime() - commitStartNanos);
       if (snapshots != null && appliedIndex - lastSnapshotIndex >= snapshotCount) {
         checkpoint();
       }
@@ -328,7 +330,13 @@ public final class ApplyVerticle extends VerticleBase {
     long snapTerm = appliedTerm;
     List<Long> voters = memberTable.voters();
     List<Long> learners = memberTable.learners();
-    vertx.executeBlocking(() -> snapshots.write(store, index, snapTerm, voters, learners), false)
+    io.vetcd.metrics.MemberMetrics metrics = io.vetcd.metrics.MemberMetrics.of(vertx);
+    vertx.executeBlocking(() -> {
+      long startNanos = System.nanoTime();
+      Snapshots.Info written = snapshots.write(store, index, snapTerm, voters, learners);
+      metrics.snapshotSaveSeconds.observeNanos(System.nanoTime() - startNanos);
+      return written;
+    }, false)
         .onComplete(ar -> {
           if (ar.failed()) {
             // Without a snapshot the log must stay whole; a disk that cannot take one is a member in trouble.

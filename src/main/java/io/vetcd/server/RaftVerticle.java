@@ -73,6 +73,8 @@ public final class RaftVerticle extends VerticleBase {
   private final List<Held<Raft.Propose>> queuedProposals = new ArrayList<>();
   private final List<Held<Raft.ProposeConfChange>> queuedConfChanges = new ArrayList<>();
   private Snapshots snapshots;
+  private io.vetcd.metrics.MemberMetrics metrics;
+  private long probeTimerId = -1;
   private Runnable onRemoved = () -> { };
   private final java.util.Set<Long> removed = new java.util.HashSet<>();
   /** Compact the raft log and the WAL up to here at the next Ready (0: nothing asked). */
@@ -121,8 +123,29 @@ public final class RaftVerticle extends VerticleBase {
     return this;
   }
 
+  /** First byte of a peer request that only measures the round trip (answered with itself). */
+  static final byte PROBE_REQUEST = 0x21;
+  /** How often each peer's round trip is measured (etcd probes its peers every few seconds). */
+  private static final long PROBE_INTERVAL_MILLIS = 5_000;
+
+  private void probePeers() {
+    io.vetcd.raft.ConfState members = node.confState();
+    List<Long> everyone = new ArrayList<>(members.voters());
+    everyone.addAll(members.learners());
+    for (long peer : everyone) {
+      if (peer == node.id()) {
+        continue;
+      }
+      long sentNanos = System.nanoTime();
+      transport.request(peer, Buffer.buffer(new byte[] {PROBE_REQUEST}), PROBE_INTERVAL_MILLIS)
+          .onSuccess(reply -> metrics.peerRoundTrip(peer, System.nanoTime() - sentNanos));
+    }
+  }
+
   @Override
   public Future<?> start() {
+    metrics = io.vetcd.metrics.MemberMetrics.of(vertx);
+    probeTimerId = vertx.setPeriodic(PROBE_INTERVAL_MILLIS, t -> probePeers());
     RaftStatus.setLeader(vertx, 0);
     vertx.eventBus().localConsumer(Addresses.RAFT, this::onMessage);
     vertx.eventBus().<Raft.ForwardToLeader>localConsumer(Addresses.RAFT_FORWARD, this::onForward);
@@ -167,6 +190,7 @@ public final class RaftVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(timerId);
+    vertx.cancelTimer(probeTimerId);
     stopping = true;
     Future<Void> closed = transport == null ? Future.succeededFuture() : transport.close();
     if (!persisting) {
@@ -227,6 +251,9 @@ public final class RaftVerticle extends VerticleBase {
 
   /** A peer's forwarded call: answered by the local apply verticle if this member leads. */
   private Future<Buffer> onPeerRequest(Buffer payload) {
+    if (payload.length() == 1 && payload.getByte(0) == PROBE_REQUEST) {
+      return Future.succeededFuture(payload);
+    }
     if (payload.length() == 17 && payload.getByte(0) == Snapshots.CHUNK_REQUEST && snapshots != null) {
       return vertx.executeBlocking(() -> snapshots.chunk(payload), false);
     }
@@ -458,7 +485,9 @@ public final class RaftVerticle extends VerticleBase {
         wal.saveSnapshotMarker(m);
       }
       wal.append(walEntries, hardState);
+      long syncStartNanos = System.nanoTime();
       wal.sync();
+      metrics.walFsyncSeconds.observeNanos(System.nanoTime() - syncStartNanos);
       if (m != null) {
         wal.releaseBefore(m.index() + 1);
       }
@@ -632,6 +661,9 @@ public final class RaftVerticle extends VerticleBase {
     if (leaderId == lastLeaderId && term == lastTerm && commit == lastCommit && role == lastRole) {
       return;
     }
+    if (leaderId != 0 && leaderId != lastLeaderId) {
+      metrics.leaderChanges.increment();
+    }
     if (role != lastRole || leaderId != lastLeaderId) {
       if (role == Role.LEADER) {
         log.info("{} elected leader at term {}", Long.toHexString(node.id()), term);
@@ -646,6 +678,7 @@ public final class RaftVerticle extends VerticleBase {
     lastCommit = commit;
     lastRole = role;
     RaftStatus.setLeader(vertx, leaderId);
+    RaftStatus.setTerm(vertx, term);
     if (!pendingTransfers.isEmpty() && leaderId != 0) {
       answerTransfers(leaderId);
     }

@@ -98,6 +98,18 @@ class PeerTlsTest {
         "--peer-trusted-ca-file", pki.resolve("ca.crt").toString(), "--peer-client-cert-auth"));
     try {
       replicates(clientPorts);
+      // each member measures its round trip to the others (etcd's metric, one histogram per peer)
+      java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      long peersMeasured = 0;
+      while (peersMeasured < 2 && System.nanoTime() < deadline) {
+        Thread.sleep(500);
+        String metrics = http.send(java.net.http.HttpRequest.newBuilder(
+            java.net.URI.create("http://127.0.0.1:" + clientPorts[0] + "/metrics")).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        peersMeasured = metrics.lines().filter(l -> l.startsWith("etcd_network_peer_round_trip_time_seconds_count{To=")).count();
+      }
+      assertEquals(2, peersMeasured, "a round-trip histogram for each of the two peers");
     } finally {
       members.forEach(Vetcd::close);
     }

@@ -36,10 +36,12 @@ public final class GrpcFrontend {
   private final Calls calls;
   private final GrpcServer server;
   private final io.vetcd.api.AuthGate auth;
+  private final io.vetcd.metrics.MemberMetrics metrics;
 
   public GrpcFrontend(Vertx vertx, long maxRequestBytes, int maxTxnOps, long requestTimeoutMillis) {
     this.vertx = vertx;
     this.auth = new io.vetcd.api.AuthGate(vertx);
+    this.metrics = io.vetcd.metrics.MemberMetrics.of(vertx);
     this.calls = new Calls(vertx, maxRequestBytes, maxTxnOps, requestTimeoutMillis);
     this.server = GrpcServer.server(vertx,
         new GrpcServerOptions().setMaxMessageSize(maxRequestBytes + GRPC_OVERHEAD_BYTES));
@@ -73,6 +75,7 @@ public final class GrpcFrontend {
       if (refuseWithoutLeader(request)) {
         return;
       }
+      metrics.grpcStarted("bidi_stream", "etcdserverpb.Watch", "Watch");
       String streamKey = "g" + STREAM_IDS.incrementAndGet();
       io.vetcd.auth.AuthInfo who;
       try {
@@ -237,6 +240,8 @@ public final class GrpcFrontend {
       if (refuseWithoutLeader(request)) {
         return;
       }
+      String service = method.serviceName().fullyQualifiedName();
+      metrics.grpcStarted("unary", service, method.methodName());
       request.handler(message -> {
         Future<?> result;
         try {
@@ -254,8 +259,10 @@ public final class GrpcFrontend {
             @SuppressWarnings("unchecked")
             Resp body = (Resp) ar.result();
             response.end(body);
+            metrics.grpcHandled("unary", service, method.methodName(), GrpcCode.OK.goName());
           } else {
             EtcdException e = toEtcd(ar.cause());
+            metrics.grpcHandled("unary", service, method.methodName(), e.code().goName());
             response.status(GrpcStatus.valueOf(e.code().number)).statusMessage(e.getMessage()).end();
           }
         });
