@@ -58,6 +58,10 @@ public final class Vetcd implements AutoCloseable {
   }
 
   public static void main(String[] args) {
+    if (args.length >= 2 && args[0].equals("snapshot") && args[1].equals("restore")) {
+      System.exit(io.vetcd.server.RestoreCommand.run(java.util.Arrays.copyOfRange(args, 2, args.length), System.getenv(),
+          System.out, System.err));
+    }
     ServerConfig config;
     try {
       config = ServerConfig.parse(args, System.getenv());
