@@ -96,6 +96,32 @@ class SnapshotRestoreTest {
   }
 
   @Test
+  void when_the_gateway_streams_a_snapshot_then_its_chunks_are_a_bbolt_file_followed_by_its_sha256() throws Exception {
+    java.net.http.HttpResponse<java.util.stream.Stream<String>> response = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create(vetcd.clientUrl() + "/v3/maintenance/snapshot"))
+            .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofLines());
+    assertEquals(200, response.statusCode());
+    List<byte[]> blobs = new ArrayList<>();
+    List<Long> remaining = new ArrayList<>();
+    response.body().forEach(line -> {
+      Object result = Json.at(Json.parse(line), "result");
+      blobs.add(java.util.Base64.getDecoder().decode((String) Json.at(result, "blob")));
+      Object left = ((java.util.Map<?, ?>) result).get("remaining_bytes");
+      remaining.add(left == null ? 0 : Long.parseLong(left.toString()));
+    });
+    java.io.ByteArrayOutputStream db = new java.io.ByteArrayOutputStream();
+    for (byte[] blob : blobs.subList(0, blobs.size() - 1)) {
+      db.write(blob);
+    }
+    assertEquals(0, db.size() % 4096);
+    assertEquals(0L, remaining.get(remaining.size() - 1));
+    assertEquals(db.size() - blobs.get(0).length, remaining.get(0), "remaining_bytes counts what is still to come");
+    assertTrue(java.util.Arrays.equals(java.security.MessageDigest.getInstance("SHA-256").digest(db.toByteArray()),
+        blobs.get(blobs.size() - 1)), "the last message is the sha256 of the file");
+  }
+
+  @Test
   void when_vetcd_restores_its_own_snapshot_then_the_new_member_serves_the_same_data() throws Exception {
     try (Member restored = restoreIntoVetcd(vetcdSnapshot, "vetcd-from-vetcd")) {
       assertSameData(restored, vetcdKeys, vetcdLease);
