@@ -225,6 +225,13 @@ public final class EtcdBackup {
     if (cluster.localMemberId() == 0) {
       throw new IOException("couldn't find local name \"" + config.name() + "\" in the initial cluster configuration");
     }
+    List<String> advertised = config.initialAdvertisePeerUrls().stream().sorted().toList();
+    List<String> listed = config.initialCluster().get(config.name()).stream().sorted().toList();
+    if (!advertised.equals(listed)) {
+      // as etcd: the member's id derives from its peer URLs, so both flags must name the same ones
+      throw new IOException("--initial-cluster has " + config.name() + "=" + String.join(",", listed)
+          + " but missing from --initial-advertise-peer-urls=" + String.join(",", advertised));
+    }
     try {
       Restored restored = load(snapshot, config, cluster);
       long index = cluster.members().size();
