@@ -65,6 +65,8 @@ public final class PeerTransport {
   private Function<Buffer, Future<Buffer>> requestHandler =
       b -> Future.failedFuture(new PeerRequestException(12, "no request handler"));
   private long nextRequestId = 1;
+  private java.util.function.BiFunction<NetServerOptions, URI, NetServerOptions> serverTls = (options, url) -> options;
+  private io.vertx.core.net.ClientSSLOptions clientSsl = new io.vertx.core.net.ClientSSLOptions();
   private boolean closed;
 
   /** Must be called on the context (e.g. a verticle's) that will own the transport. */
@@ -110,12 +112,22 @@ public final class PeerTransport {
     });
   }
 
+  /**
+   * TLS for https peer URLs (etcd's --peer-* flags): {@code serverTls} configures a listener for its
+   * URL, {@code clientSsl} is used to dial members whose URL is https.
+   */
+  public void tls(java.util.function.BiFunction<NetServerOptions, URI, NetServerOptions> serverTls,
+      io.vertx.core.net.ClientSSLOptions clientSsl) {
+    this.serverTls = serverTls;
+    this.clientSsl = clientSsl;
+  }
+
   /** Listens on the peer URLs (host and port of each). */
   public Future<Void> listen(List<URI> urls) {
     List<Future<NetServer>> listening = new ArrayList<>();
     for (URI url : urls) {
-      NetServer server = vertx.createNetServer(new NetServerOptions().setHost(url.getHost()).setPort(url.getPort())
-          .setTcpNoDelay(true));
+      NetServer server = vertx.createNetServer(serverTls.apply(new NetServerOptions().setHost(url.getHost())
+          .setPort(url.getPort()).setTcpNoDelay(true), url));
       server.connectHandler(this::accepted);
       servers.add(server);
       listening.add(server.listen());
@@ -373,7 +385,12 @@ public final class PeerTransport {
       if (gone || closed) {
         return;
       }
-      client.connect(url.getPort(), url.getHost()).onComplete(ar -> {
+      io.vertx.core.net.ConnectOptions to = new io.vertx.core.net.ConnectOptions().setHost(url.getHost())
+          .setPort(url.getPort());
+      if (url.getScheme().equals("https")) {
+        to.setSsl(true).setSslOptions(clientSsl);
+      }
+      client.connect(to).onComplete(ar -> {
         if (ar.failed()) {
           problem("cannot reach " + url + ": " + ar.cause().getMessage());
           redial();

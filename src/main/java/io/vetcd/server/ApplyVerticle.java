@@ -311,42 +311,41 @@ public final class ApplyVerticle extends VerticleBase {
     }
     if (dirty) {
       dirty = false;
-      committing = true;
       store.setConsistentIndex(appliedIndex);
       memberTable.setAppliedTerm(appliedTerm);
-      long durableIndex = appliedIndex;
-      vertx.executeBlocking(() -> {
-        store.commit();
-        return null;
-      }, true).onComplete(ar -> {
-        if (ar.succeeded() && durableIndex - lastSnapshotIndex >= snapshotCount) {
-          // The store holds everything up to durableIndex: the log before it may go, but a tail stays
-          // for followers that are only a little behind (etcd keeps 5000 entries).
-          lastSnapshotIndex = durableIndex;
-          long keep = Math.min(5000, snapshotCount / 2);
-          if (durableIndex - keep > 0) {
-            vertx.eventBus().send(Addresses.RAFT, new Raft.Compact(durableIndex - keep));
-          }
-        }
-        committing = false;
-        if (stopping) {
-          if (ar.failed()) {
-            log.warn("MapDB commit failed while stopping: {}", ar.cause().toString());
-          }
-          store.setConsistentIndex(appliedIndex);
-          if (idle != null) {
-            idle.tryComplete();
-          }
-          return;
-        }
-        if (ar.failed()) {
-          // A store that cannot commit cannot keep its promises: stop loudly.
-          log.error("MapDB commit failed; stopping the member", ar.cause());
-          Runtime.getRuntime().halt(70);
-        }
-        drainApplyQueue();
-      });
+      store.commit();
+      if (snapshots != null && appliedIndex - lastSnapshotIndex >= snapshotCount) {
+        checkpoint();
+      }
     }
+  }
+
+  /**
+   * Every {@code --snapshot-count} applied entries: writes the store to a snapshot file (fsynced),
+   * then lets raft drop the log before it, keeping a tail for followers that are only a little
+   * behind (etcd keeps 5000 entries). The snapshot file and the WAL after it are the durable
+   * state: a store that was not closed cleanly is rebuilt from them. No write runs meanwhile.
+   */
+  private void checkpoint() {
+    committing = true;
+    long index = appliedIndex;
+    long snapTerm = appliedTerm;
+    List<Long> voters = memberTable.voters();
+    List<Long> learners = memberTable.learners();
+    vertx.executeBlocking(() -> snapshots.write(store, index, snapTerm, voters, learners), false)
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            // Without a snapshot the log must stay whole; a disk that cannot take one is a member in trouble.
+            log.error("cannot write the store snapshot at index {}; stopping the member", index, ar.cause());
+            Runtime.getRuntime().halt(70);
+          }
+          lastSnapshotIndex = index;
+          long keep = Math.min(5000, snapshotCount / 2);
+          if (index - keep > 0) {
+            vertx.eventBus().send(Addresses.RAFT, new Raft.Compact(index - keep));
+          }
+          afterSnapshotWork();
+        });
   }
 
   /**
@@ -381,7 +380,10 @@ public final class ApplyVerticle extends VerticleBase {
       long revisionBefore = store.currentRevision();
       vertx.executeBlocking(() -> {
         store.replaceFrom(java.nio.file.Path.of(install.path()));
-        java.nio.file.Files.deleteIfExists(java.nio.file.Path.of(install.path()));
+        store.commit();
+        MemberTable installedMembers = new MemberTable(store.clusterTable());
+        snapshots.adopt(java.nio.file.Path.of(install.path()), store.consistentIndex(), installedMembers.appliedTerm(),
+            installedMembers.voters(), installedMembers.learners());
         return null;
       }, false).onComplete(ar -> {
         if (ar.failed()) {

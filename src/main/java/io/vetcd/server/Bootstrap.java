@@ -59,7 +59,7 @@ public final class Bootstrap {
           }
         }
       }
-      Discovery.ClusterInfo info = Discovery.ask(ask, 5000);
+      Discovery.ClusterInfo info = Discovery.ask(ask, 5000, Tls.peer(config).clientOptions());
       List<Member> found = ClusterService.parseMembers(info.members());
       Set<String> ownSet = new HashSet<>(own);
       Member self = found.stream().filter(m -> new HashSet<>(m.getPeerURLsList()).equals(ownSet)).findFirst()

@@ -288,6 +288,10 @@ public final class EtcdBackup {
         store.compact(compaction[1]);
         store.commit();
       }
+      // The member's own snapshot at the WAL's first index: a store found damaged after a crash is
+      // rebuilt from it (and the WAL), before the member has written a snapshot of its own.
+      new Snapshots(dbFile.getParent()).write(store, cluster.members().size(), RESTORED_TERM, members.voters(),
+          members.learners());
       return new Restored(store.currentRevision(), store.compactRevision(), revisions[0], leases.size(),
           cluster.localMemberId(), cluster.clusterId());
     }

@@ -54,7 +54,11 @@ public final class RaftVerticle extends VerticleBase {
   private static final long FORWARD_TIMEOUT_MILLIS = 5_000;
 
   /** Where the peers are: the cluster id, the URLs to listen on, and each other member's peer URLs. */
-  public record Peers(long clusterId, List<URI> listenUrls, Map<Long, List<String>> peerUrls) {}
+  public record Peers(long clusterId, List<URI> listenUrls, Map<Long, List<String>> peerUrls, Tls tls) {
+    public Peers(long clusterId, List<URI> listenUrls, Map<Long, List<String>> peerUrls) {
+      this(clusterId, listenUrls, peerUrls, null);
+    }
+  }
 
   private record Held<T>(T item, long sinceMillis) {}
 
@@ -123,6 +127,20 @@ public final class RaftVerticle extends VerticleBase {
     vertx.eventBus().localConsumer(Addresses.RAFT, this::onMessage);
     vertx.eventBus().<Raft.ForwardToLeader>localConsumer(Addresses.RAFT_FORWARD, this::onForward);
     transport = new PeerTransport(vertx, peers.clusterId(), node.id());
+    if (peers.tls() != null) {
+      Tls tls = peers.tls();
+      try {
+        transport.tls((options, url) -> {
+          try {
+            return tls.apply(options, url);
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        }, tls.clientOptions());
+      } catch (java.io.IOException e) {
+        return Future.failedFuture(e);
+      }
+    }
     transport.messageHandler(this::onPeerMessage);
     transport.requestHandler(this::onPeerRequest);
     transport.clusterInfo(() -> vertx.eventBus().<Buffer>request(ApplyVerticle.CLUSTER_INFO, "")

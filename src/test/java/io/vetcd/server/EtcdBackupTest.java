@@ -121,6 +121,8 @@ class EtcdBackupTest {
       assertEquals(2, wal.recovered().snapshot().index());
       assertEquals(1, wal.recovered().snapshot().term());
     }
+    assertTrue(Files.exists(config.dataDir().resolve("member").resolve("snap").resolve(String.format("%016x.snapdb", 2))),
+        "a snapshot file at the WAL's first index, to rebuild a store damaged by a crash");
     String identity = Files.readString(config.dataDir().resolve("member").resolve("identity")).trim();
     assertEquals(String.format("%016x %016x", restored.memberId(), restored.clusterId()), identity);
 
