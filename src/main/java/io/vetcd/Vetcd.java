@@ -58,6 +58,10 @@ public final class Vetcd implements AutoCloseable {
   }
 
   public static void main(String[] args) {
+    if (args.length >= 2 && args[0].equals("snapshot") && args[1].equals("restore")) {
+      System.exit(io.vetcd.server.RestoreCommand.run(java.util.Arrays.copyOfRange(args, 2, args.length), System.getenv(),
+          System.out, System.err));
+    }
     ServerConfig config;
     try {
       config = ServerConfig.parse(args, System.getenv());
@@ -154,7 +158,7 @@ public final class Vetcd implements AutoCloseable {
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
     for (Class<?> type : List.of(Commands.Write.class, Commands.Read.class, Commands.KeepAlive.class,
         Commands.ExpiredLeases.class, Commands.ExpiredLeasesResult.class, Commands.History.class,
-        Commands.HistoryResult.class, Raft.Propose.class, Raft.ProposeFailed.class, Raft.ReadIndex.class,
+        Commands.HistoryResult.class, Commands.Backup.class, Commands.BackupWritten.class, Raft.Propose.class, Raft.ProposeFailed.class, Raft.ReadIndex.class,
         Raft.ReadIndexDone.class, Raft.ReadIndexFailed.class, Raft.Committed.class, Raft.State.class, Raft.ForwardToLeader.class, Raft.TransferLeader.class,
         Raft.Compact.class, Raft.PrepareSnapshot.class, Raft.SnapshotReady.class, Raft.InstallSnapshot.class,
         Raft.Installed.class, Raft.ProposeConfChange.class, Raft.LearnerProgress.class, long[].class,

@@ -146,6 +146,20 @@ public final class Calls {
     return read(r, false);
   }
 
+  /**
+   * Maintenance.Snapshot (a server stream): after etcd's permission check (root when auth is on),
+   * streams a backup of the store to {@code sink}; the returned action cancels it.
+   */
+  public Runnable snapshot(SnapshotRequest r, SnapshotStream.Sink sink) {
+    try {
+      auth.checkRead(r);
+    } catch (EtcdException e) {
+      sink.fail(e);
+      return () -> { };
+    }
+    return SnapshotStream.start(vertx, sink);
+  }
+
   public Future<AlarmResponse> alarm(AlarmRequest r) {
     return r.getAction() == AlarmRequest.AlarmAction.GET ? read(r, false)
         : write(InternalRequest.newBuilder().setAlarm(r).build());

@@ -327,6 +327,48 @@ public final class MvccStore implements Closeable {
     restore();
   }
 
+  /**
+   * Every entry of the revision tree in revision order, in etcd's key-bucket layout (revision key,
+   * {@code mvccpb.KeyValue} bytes): for a backup taken while no write runs. Not synchronized, so
+   * reads go on meanwhile.
+   */
+  public void forEachRevision(java.util.function.BiConsumer<byte[], byte[]> action) {
+    for (Map.Entry<byte[], byte[]> e : tree.entrySet()) {
+      action.accept(e.getKey(), e.getValue());
+    }
+  }
+
+  /**
+   * Restoring a backup into an empty store: one revision tree entry in etcd's key-bucket layout.
+   * {@link #finishLoad} ends the load.
+   */
+  public synchronized void loadRevision(byte[] key, byte[] value) {
+    Revision.fromBytes(key); // checks the layout
+    parse(value);
+    treePut(key, value);
+    if (++loadedSinceCommit >= LOAD_COMMIT_EVERY) {
+      db.commit(); // bounds MapDB's pending transaction; an interrupted restore is discarded whole anyway
+      loadedSinceCommit = 0;
+    }
+  }
+
+  private static final int LOAD_COMMIT_EVERY = 10_000;
+  private int loadedSinceCommit;
+
+  /**
+   * Ends a load: records the compaction and consistent index, commits, and rebuilds the index. As
+   * etcd, the current revision is the newest loaded one, or the compaction revision if that is newer.
+   */
+  public synchronized void finishLoad(long compactRevision, long consistentIndex) {
+    long newest = tree.isEmpty() ? 1 : Revision.fromBytes(tree.lastKey()).main();
+    meta.put(META_COMPACT_REV, compactRevision);
+    this.consistentIndex = consistentIndex;
+    currentRev = Math.max(Math.max(newest, compactRevision), 1);
+    commit();
+    index.clear();
+    restore();
+  }
+
   /** The persisted auth state (users, roles, flags; see io.vetcd.auth.AuthStore), committed with the data. */
   public java.util.Map<String, byte[]> authTable() {
     return auth;

@@ -159,6 +159,10 @@ public final class ApplyVerticle extends VerticleBase {
     bus.<Commands.ExpiredLeases>localConsumer(Addresses.APPLY_EXPIRED_LEASES, this::onExpiredLeases);
     bus.<Commands.History>localConsumer(Addresses.APPLY_HISTORY, this::onHistory);
     bus.localConsumer(Addresses.APPLY_FROM_RAFT, this::onFromRaft);
+    bus.localConsumer(Addresses.APPLY_BACKUP, backup -> {
+      applyQueue.add(backup); // in log order, after the entries already committed
+      drainApplyQueue();
+    });
     bus.<byte[]>localConsumer(Addresses.APPLY_FORWARDED, this::onForwarded);
     cluster = new ClusterService(vertx, memberTable, membership.localMemberId(), requestTimeoutMillis, this::header,
         () -> leader, () -> leaderId);
@@ -403,10 +407,39 @@ public final class ApplyVerticle extends VerticleBase {
         }
         afterSnapshotWork();
       });
+    } else if (work.body() instanceof Commands.Backup) {
+      backup(work);
     } else {
       committing = false;
       drainApplyQueue();
     }
+  }
+
+  /** A backup for Maintenance.Snapshot: the store as committed now, in etcd's format, on a worker. */
+  private void backup(Message<Object> work) {
+    if (snapshots == null) {
+      work.fail(1, "snapshots are not set up on this member");
+      afterSnapshotWork();
+      return;
+    }
+    vertx.executeBlocking(() -> {
+      java.nio.file.Path file = snapshots.newBackupFile();
+      try {
+        EtcdBackup.Written written = EtcdBackup.write(store, file);
+        return new Commands.BackupWritten(file.toString(), written.sizeBytes(), written.sha256());
+      } catch (java.io.IOException | RuntimeException e) {
+        java.nio.file.Files.deleteIfExists(file);
+        throw e;
+      }
+    }, false).onComplete(ar -> {
+      if (ar.succeeded()) {
+        work.reply(ar.result());
+      } else {
+        log.error("cannot write a backup", ar.cause());
+        work.fail(1, String.valueOf(ar.cause().getMessage()));
+      }
+      afterSnapshotWork();
+    });
   }
 
   private static Raft.SnapshotReady ready(Snapshots.Info info) {

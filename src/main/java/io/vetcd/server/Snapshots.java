@@ -39,6 +39,7 @@ public final class Snapshots {
   /** First byte of a peer request asking for a chunk: index (8) | offset (8). */
   public static final byte CHUNK_REQUEST = 0x20;
   private static final String SUFFIX = ".snapdb";
+  private static final String BACKUP_PREFIX = "backup-";
   private static final int KEEP = 2;
   private static final long KEEP_MILLIS = 120_000;
   private static final long CHUNK_TIMEOUT_MILLIS = 10_000;
@@ -53,11 +54,17 @@ public final class Snapshots {
   public Snapshots(Path dir) throws IOException {
     this.dir = dir;
     Files.createDirectories(dir);
-    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "{*" + SUFFIX + ".tmp,incoming.tmp}")) {
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir,
+        "{*" + SUFFIX + ".tmp,incoming.tmp," + BACKUP_PREFIX + "*}")) {
       for (Path f : files) {
         Files.deleteIfExists(f);
       }
     }
+  }
+
+  /** A new file for a backup being streamed to a client (deleted once sent, or at the next start). */
+  public Path newBackupFile() {
+    return dir.resolve(BACKUP_PREFIX + System.nanoTime() + ".db.tmp");
   }
 
   /** The last snapshot written by this process, or null. */

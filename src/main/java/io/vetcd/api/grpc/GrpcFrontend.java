@@ -186,6 +186,38 @@ public final class GrpcFrontend {
     unary(MaintenanceGrpcService.Defragment, calls::defragment);
     unary(MaintenanceGrpcService.MoveLeader, calls::moveLeader);
     unary(MaintenanceGrpcService.Alarm, calls::alarm);
+    server.callHandler(MaintenanceGrpcService.Snapshot, request -> request.handler(snapshotRequest -> {
+      GrpcServerResponse<SnapshotRequest, SnapshotResponse> response = request.response();
+      Runnable cancel = auth.callerScope(io.vetcd.api.AuthGate.token(request.headers()),
+          () -> calls.snapshot(snapshotRequest, new io.vetcd.api.SnapshotStream.Sink() {
+            @Override
+            public void write(SnapshotResponse chunk) {
+              response.write(chunk);
+            }
+
+            @Override
+            public boolean writeQueueFull() {
+              return response.writeQueueFull();
+            }
+
+            @Override
+            public void drainHandler(Runnable handler) {
+              response.drainHandler(v -> handler.run());
+            }
+
+            @Override
+            public void end() {
+              response.end();
+            }
+
+            @Override
+            public void fail(EtcdException e) {
+              response.status(GrpcStatus.valueOf(e.code().number)).statusMessage(e.getMessage()).end();
+            }
+          }));
+      response.exceptionHandler(e -> cancel.run());
+      request.exceptionHandler(e -> cancel.run());
+    }));
   }
 
   private void bindAuth() {

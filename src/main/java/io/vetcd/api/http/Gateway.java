@@ -105,7 +105,8 @@ final class Gateway {
     // etcd 3.4 routes /hash to Hash (HashKV has no path of its own); 3.5 adds /hashkv.
     unary("maintenance/hash", HashRequest::newBuilder, calls::hash);
     unary("maintenance/hashkv", HashKVRequest::newBuilder, calls::hashKv);
-    unimplemented("maintenance/snapshot", "etcdserverpb.Maintenance", "Snapshot");
+    stream("maintenance/snapshot", (request, sink, input) -> new GatewayStream.Snapshot(calls, auth,
+        request.getHeader(AuthGate.AUTHORIZATION_HEADER), sink, input));
     unary("maintenance/transfer-leadership", MoveLeaderRequest::newBuilder, calls::moveLeader);
 
     unary("auth/authenticate", AuthenticateRequest::newBuilder, calls::authenticate);
