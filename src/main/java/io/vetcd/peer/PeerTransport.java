@@ -184,6 +184,11 @@ public final class PeerTransport {
         promise.fail(new PeerRequestException(PeerRequestException.NO_ANSWER, "unknown or unreachable member"));
         return;
       }
+      if (!peer.accepted) {
+        // Not connected (down, or redialing): fail now so the caller can retry elsewhere, not after a timeout.
+        promise.fail(new PeerRequestException(PeerRequestException.NO_ANSWER, "not connected to the member"));
+        return;
+      }
       long requestId = nextRequestId++;
       long timer = vertx.setTimer(timeoutMillis, t -> {
         PendingRequest p = peer.pending.remove(requestId);
