@@ -56,6 +56,8 @@ public final class PeerTransport {
   private final NetClient client;
   /** Test-only fault switch: traffic to and from these members is dropped. */
   private final Set<Long> cut = ConcurrentHashMap.newKeySet();
+  static final long CUT_FILE_POLL_MILLIS = 100;
+  private long cutFileTimer;
   private Handler<Message> messageHandler = m -> { };
   private java.util.function.LongPredicate refused = id -> false;
   private Runnable onRefusedSelf = () -> { };
@@ -202,10 +204,41 @@ public final class PeerTransport {
     cut.addAll(memberIds);
   }
 
+  /**
+   * Test-only fault switch for tests that run members as separate processes: when the JVM runs with
+   * {@code -Dvetcd.test.peerCutFile=<path>}, that file is read every {@value #CUT_FILE_POLL_MILLIS}
+   * ms and its hex member ids (separated by commas or white space) are {@link #cut}; a missing or
+   * empty file heals the partition. Without the property (always, outside tests) nothing happens.
+   */
+  public void watchCutFile(String path) {
+    if (path == null || path.isBlank()) {
+      return;
+    }
+    log.warn("test fault switch on: peer traffic is cut to and from the members listed in {}", path);
+    cutFileTimer = vertx.setPeriodic(CUT_FILE_POLL_MILLIS, t -> vertx.fileSystem().readFile(path).onComplete(ar -> {
+      Set<Long> ids = new java.util.HashSet<>();
+      if (ar.succeeded()) {
+        for (String id : ar.result().toString(StandardCharsets.UTF_8).trim().split("[,\\s]+")) {
+          if (!id.isEmpty()) {
+            ids.add(Long.parseUnsignedLong(id, 16));
+          }
+        }
+      }
+      if (!ids.equals(cut)) {
+        log.warn("test fault switch: cutting peer traffic to and from {}",
+            ids.stream().map(Long::toHexString).toList());
+        cut(ids);
+      }
+    }));
+  }
+
   public Future<Void> close() {
     Promise<Void> done = Promise.promise();
     onContext(() -> {
       closed = true;
+      if (cutFileTimer != 0) {
+        vertx.cancelTimer(cutFileTimer);
+      }
       for (Peer peer : peers.values()) {
         peer.close();
       }

@@ -134,6 +134,7 @@ public final class RaftVerticle extends VerticleBase {
     for (Map.Entry<Long, List<String>> peer : peers.peerUrls().entrySet()) {
       transport.addPeer(peer.getKey(), peer.getValue());
     }
+    transport.watchCutFile(System.getProperty("vetcd.test.peerCutFile")); // test-only partitions
     timerId = vertx.setPeriodic(heartbeatIntervalMillis, t -> {
       queuedTicks++;
       pump();
