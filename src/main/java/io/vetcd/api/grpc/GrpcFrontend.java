@@ -70,7 +70,7 @@ public final class GrpcFrontend {
 
   private void bindWatch() {
     server.callHandler(WatchGrpcService.Watch, request -> {
-      if (refuseWithoutLeader(request)) {
+      if (refuseOnLearner(request) || refuseWithoutLeader(request)) {
         return;
       }
       String streamKey = "g" + STREAM_IDS.incrementAndGet();
@@ -144,7 +144,7 @@ public final class GrpcFrontend {
     unary(LeaseGrpcService.LeaseTimeToLive, calls::leaseTimeToLive);
     unary(LeaseGrpcService.LeaseLeases, calls::leaseLeases);
     server.callHandler(LeaseGrpcService.LeaseKeepAlive, request -> {
-      if (refuseWithoutLeader(request)) {
+      if (refuseOnLearner(request) || refuseWithoutLeader(request)) {
         return;
       }
       GrpcServerResponse<LeaseKeepAliveRequest, LeaseKeepAliveResponse> response = request.response();
@@ -215,6 +215,9 @@ public final class GrpcFrontend {
     unary(io.vetcd.pb.election.ElectionGrpcService.Leader, r -> recipes.leader(r.getName()));
     unary(io.vetcd.pb.election.ElectionGrpcService.Resign, recipes::resign);
     server.callHandler(io.vetcd.pb.election.ElectionGrpcService.Observe, request -> {
+      if (refuseOnLearner(request)) {
+        return;
+      }
       var response = request.response();
       request.handler(leaderRequest -> {
         Runnable stop = recipes.observe(leaderRequest.getName(), response::write, e -> {
@@ -235,6 +238,10 @@ public final class GrpcFrontend {
         return;
       }
       request.handler(message -> {
+        if (RaftStatus.learner(vertx) && !servedByLearners(message)) {
+          request.response().status(GrpcStatus.UNAVAILABLE).statusMessage(Errors.LEARNER_REFUSED.getMessage()).end();
+          return;
+        }
         Future<?> result;
         try {
           // The caller is known to write()/read() for the synchronous part of the handler.
@@ -258,6 +265,22 @@ public final class GrpcFrontend {
         });
       });
     });
+  }
+
+  /**
+   * What a learner serves, as etcd 3.4: its status and serializable reads. Every other call, and
+   * every stream, fails with {@code etcdserver: rpc not supported for learner} (UNAVAILABLE).
+   */
+  static boolean servedByLearners(Object request) {
+    return request instanceof StatusRequest || (request instanceof RangeRequest r && r.getSerializable());
+  }
+
+  private boolean refuseOnLearner(GrpcServerRequest<?, ?> request) {
+    if (!RaftStatus.learner(vertx)) {
+      return false;
+    }
+    request.response().status(GrpcStatus.UNAVAILABLE).statusMessage(Errors.LEARNER_REFUSED.getMessage()).end();
+    return true;
   }
 
   /** gRPC metadata {@code hasleader=true}: fail at once when the member knows no leader, as etcd does. */
