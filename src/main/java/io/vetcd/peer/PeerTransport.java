@@ -192,6 +192,17 @@ public final class PeerTransport {
     return promise.future();
   }
 
+  /**
+   * The members whose connection has been up (HELLO accepted, not cut) for at least {@code forMillis},
+   * as etcd's transport reports peers active since a time.
+   */
+  public long[] activePeers(long forMillis) {
+    long now = System.nanoTime();
+    return peers.values().stream()
+        .filter(p -> p.accepted && !cut.contains(p.id) && now - p.activeSinceNanos >= forMillis * 1_000_000)
+        .mapToLong(p -> p.id).toArray();
+  }
+
   /** Whether the connection to a member is up and its HELLO was accepted. */
   public boolean connected(long peerId) {
     Peer peer = peers.get(peerId);
@@ -392,6 +403,7 @@ public final class PeerTransport {
     long dropped;
     NetSocket socket;
     boolean accepted;
+    long activeSinceNanos;
     boolean gone;
     long backoffMillis = BACKOFF_MIN_MILLIS;
     long redialTimer = -1;
@@ -432,6 +444,7 @@ public final class PeerTransport {
       switch (frame.getByte(0)) {
         case Frames.HELLO_OK -> {
           accepted = true;
+          activeSinceNanos = System.nanoTime();
           backoffMillis = BACKOFF_MIN_MILLIS;
           if (lastProblem != null || dropped > 0) {
             log.info("peer {} is active again{}", Long.toHexString(id),

@@ -90,6 +90,7 @@ public final class RaftVerticle extends VerticleBase {
   private long lastTerm = -1;
   private long lastCommit = -1;
   private Role lastRole;
+  private boolean lastLearner;
   private long timerId;
   private boolean stopping;
   private io.vertx.core.Promise<Void> idle;
@@ -235,6 +236,9 @@ public final class RaftVerticle extends VerticleBase {
       queuedConfChanges.add(new Held<>(change, nowMillis()));
     } else if (body instanceof Raft.Compact compact) {
       compactTo = Math.max(compactTo, compact.index());
+    } else if (body instanceof Raft.ActivePeers active) {
+      message.reply(transport.activePeers(active.forMillis()));
+      return;
     } else if (body instanceof Raft.LearnerProgress progress) {
       long[] match = node.matchIndexes(progress.memberId());
       if (match == null) {
@@ -608,6 +612,11 @@ public final class RaftVerticle extends VerticleBase {
   }
 
   private void publishState() {
+    boolean learner = node.isLearner();
+    if (learner != lastLearner) {
+      lastLearner = learner;
+      RaftStatus.setLearner(vertx, learner);
+    }
     long leaderId = node.leaderId();
     long term = node.term();
     long commit = node.commitIndex();
