@@ -159,6 +159,17 @@ class LearnerAndStrictReconfigProcessTest {
     assertLearnerRefuses(() -> learner.client.lease().grant(30).block(T));
     assertLearnerRefuses(() -> learner.client.cluster().memberList().block(T));
     assertLearnerRefuses(() -> learner.client.maintenance().hashKV(0).block(T));
+    // The HTTP gateway too (etcd's calls its own gRPC API): 503 with the message; serializable reads work.
+    var http = java.net.http.HttpClient.newHttpClient();
+    var put = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(learner.endpoint() + "/v3/kv/put"))
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"key\":\"aw==\",\"value\":\"dw==\"}")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertEquals(503, put.statusCode(), put::body);
+    assertTrue(put.body().contains("etcdserver: rpc not supported for learner"), put::body);
+    var read = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(learner.endpoint() + "/v3/kv/range"))
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"key\":\"aw==\",\"serializable\":true}")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, read.statusCode(), read::body);
 
     // A voter down: no member may be added, no live voter removed; the member that is down may go.
     long m2Id = m2.id();

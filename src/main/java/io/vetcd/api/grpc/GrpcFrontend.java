@@ -238,7 +238,7 @@ public final class GrpcFrontend {
         return;
       }
       request.handler(message -> {
-        if (RaftStatus.learner(vertx) && !servedByLearners(message)) {
+        if (RaftStatus.learner(vertx) && !Calls.servedByLearners(message)) {
           request.response().status(GrpcStatus.UNAVAILABLE).statusMessage(Errors.LEARNER_REFUSED.getMessage()).end();
           return;
         }
@@ -265,14 +265,6 @@ public final class GrpcFrontend {
         });
       });
     });
-  }
-
-  /**
-   * What a learner serves, as etcd 3.4: its status and serializable reads. Every other call, and
-   * every stream, fails with {@code etcdserver: rpc not supported for learner} (UNAVAILABLE).
-   */
-  static boolean servedByLearners(Object request) {
-    return request instanceof StatusRequest || (request instanceof RangeRequest r && r.getSerializable());
   }
 
   private boolean refuseOnLearner(GrpcServerRequest<?, ?> request) {
