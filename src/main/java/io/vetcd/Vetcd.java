@@ -161,7 +161,7 @@ public final class Vetcd implements AutoCloseable {
         Commands.HistoryResult.class, Commands.Backup.class, Commands.BackupWritten.class, Raft.Propose.class, Raft.ProposeFailed.class, Raft.ReadIndex.class,
         Raft.ReadIndexDone.class, Raft.ReadIndexFailed.class, Raft.Committed.class, Raft.State.class, Raft.ForwardToLeader.class, Raft.TransferLeader.class,
         Raft.Compact.class, Raft.PrepareSnapshot.class, Raft.SnapshotReady.class, Raft.InstallSnapshot.class,
-        Raft.Installed.class, Raft.ProposeConfChange.class, Raft.LearnerProgress.class, long[].class,
+        Raft.Installed.class, Raft.ProposeConfChange.class, Raft.LearnerProgress.class, Raft.ActivePeers.class, long[].class,
         Watches.Revision.class, Watches.Compacted.class, Watches.Frame.class, Watches.StreamClosed.class,
         Watches.StreamBlocked.class, Watches.StreamDrained.class, WatchResponse.class)) {
       registerCodec(vertx, type);
@@ -181,7 +181,8 @@ public final class Vetcd implements AutoCloseable {
     io.vetcd.auth.AuthStore auth = authStore(vertx, config, store);
     Future<?> deployed = vertx.deployVerticle(new ApplyVerticle(store, lessor, membership, REQUEST_TIMEOUT_MILLIS,
             config.electionTimeoutMillis(), config.quotaBackendBytes(), null, auth)
-            .snapshots(snapshots, config.snapshotCount()))
+            .snapshots(snapshots, config.snapshotCount())
+            .strictReconfigCheck(config.isEnabled("strict-reconfig-check")))
         .compose(id -> vertx.deployVerticle(new WatchVerticle(store.currentRevision(), store.compactRevision(), membership,
             config.maxRequestBytes())))
         .compose(id -> vertx.deployVerticle(new RaftVerticle(node, wal, config.heartbeatIntervalMillis(),

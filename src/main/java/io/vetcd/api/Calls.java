@@ -22,6 +22,15 @@ import java.util.function.Supplier;
  * (a failed future, never a throw). A frontend runs each call inside {@link AuthGate#callerScope}.
  */
 public final class Calls {
+  /**
+   * What a learner serves, as etcd 3.4: its status and serializable reads. Every other call, and
+   * every stream, fails with {@code etcdserver: rpc not supported for learner} (UNAVAILABLE).
+   */
+  public static boolean servedByLearners(Object request) {
+    return request instanceof io.vetcd.pb.StatusRequest
+        || (request instanceof io.vetcd.pb.RangeRequest r && r.getSerializable());
+  }
+
   private final Vertx vertx;
   private final long maxRequestBytes;
   private final int maxTxnOps;

@@ -4,13 +4,14 @@ import io.vertx.core.Vertx;
 import io.vertx.core.shareddata.LocalMap;
 
 /**
- * The raft verticle's current view of the leader, readable from any thread (frontends check it for
+ * The raft verticle's current view of the leader (and whether this member is a learner), readable from any thread (frontends check it for
  * gRPC's {@code hasleader=true} metadata without a bus round trip).
  */
 public final class RaftStatus {
   private static final String MAP = "vetcd.raft.status";
   private static final String LEADER = "leader";
   private static final String TERM = "term";
+  private static final String LEARNER = "learner";
 
   private RaftStatus() {}
 
@@ -32,6 +33,16 @@ public final class RaftStatus {
   public static long leader(Vertx vertx) {
     Long leader = map(vertx).get(LEADER);
     return leader == null ? 0 : leader;
+  }
+
+  public static void setLearner(Vertx vertx, boolean learner) {
+    map(vertx).put(LEARNER, learner ? 1L : 0L);
+  }
+
+  /** Whether this member is a learner (etcd refuses most client requests on learners). */
+  public static boolean learner(Vertx vertx) {
+    Long learner = map(vertx).get(LEARNER);
+    return learner != null && learner == 1L;
   }
 
   private static LocalMap<String, Long> map(Vertx vertx) {

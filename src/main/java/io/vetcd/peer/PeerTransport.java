@@ -56,6 +56,8 @@ public final class PeerTransport {
   private final NetClient client;
   /** Test-only fault switch: traffic to and from these members is dropped. */
   private final Set<Long> cut = ConcurrentHashMap.newKeySet();
+  static final long CUT_FILE_POLL_MILLIS = 100;
+  private long cutFileTimer;
   private Handler<Message> messageHandler = m -> { };
   private java.util.function.LongPredicate refused = id -> false;
   private Runnable onRefusedSelf = () -> { };
@@ -207,6 +209,17 @@ public final class PeerTransport {
     return promise.future();
   }
 
+  /**
+   * The members whose connection has been up (HELLO accepted, not cut) for at least {@code forMillis},
+   * as etcd's transport reports peers active since a time.
+   */
+  public long[] activePeers(long forMillis) {
+    long now = System.nanoTime();
+    return peers.values().stream()
+        .filter(p -> p.accepted && !cut.contains(p.id) && now - p.activeSinceNanos >= forMillis * 1_000_000)
+        .mapToLong(p -> p.id).toArray();
+  }
+
   /** Whether the connection to a member is up and its HELLO was accepted. */
   public boolean connected(long peerId) {
     Peer peer = peers.get(peerId);
@@ -219,10 +232,41 @@ public final class PeerTransport {
     cut.addAll(memberIds);
   }
 
+  /**
+   * Test-only fault switch for tests that run members as separate processes: when the JVM runs with
+   * {@code -Dvetcd.test.peerCutFile=<path>}, that file is read every {@value #CUT_FILE_POLL_MILLIS}
+   * ms and its hex member ids (separated by commas or white space) are {@link #cut}; a missing or
+   * empty file heals the partition. Without the property (always, outside tests) nothing happens.
+   */
+  public void watchCutFile(String path) {
+    if (path == null || path.isBlank()) {
+      return;
+    }
+    log.warn("test fault switch on: peer traffic is cut to and from the members listed in {}", path);
+    cutFileTimer = vertx.setPeriodic(CUT_FILE_POLL_MILLIS, t -> vertx.fileSystem().readFile(path).onComplete(ar -> {
+      Set<Long> ids = new java.util.HashSet<>();
+      if (ar.succeeded()) {
+        for (String id : ar.result().toString(StandardCharsets.UTF_8).trim().split("[,\\s]+")) {
+          if (!id.isEmpty()) {
+            ids.add(Long.parseUnsignedLong(id, 16));
+          }
+        }
+      }
+      if (!ids.equals(cut)) {
+        log.warn("test fault switch: cutting peer traffic to and from {}",
+            ids.stream().map(Long::toHexString).toList());
+        cut(ids);
+      }
+    }));
+  }
+
   public Future<Void> close() {
     Promise<Void> done = Promise.promise();
     onContext(() -> {
       closed = true;
+      if (cutFileTimer != 0) {
+        vertx.cancelTimer(cutFileTimer);
+      }
       for (Peer peer : peers.values()) {
         peer.close();
       }
@@ -376,6 +420,7 @@ public final class PeerTransport {
     long dropped;
     NetSocket socket;
     boolean accepted;
+    long activeSinceNanos;
     boolean gone;
     long backoffMillis = BACKOFF_MIN_MILLIS;
     long redialTimer = -1;
@@ -421,6 +466,7 @@ public final class PeerTransport {
       switch (frame.getByte(0)) {
         case Frames.HELLO_OK -> {
           accepted = true;
+          activeSinceNanos = System.nanoTime();
           backoffMillis = BACKOFF_MIN_MILLIS;
           if (lastProblem != null || dropped > 0) {
             log.info("peer {} is active again{}", Long.toHexString(id),

@@ -107,6 +107,13 @@ public final class ApplyVerticle extends VerticleBase {
   /** Set when the member stops: no new commits; the composition root commits and closes the store. */
   private boolean stopping;
   private io.vertx.core.Promise<Void> idle;
+  private boolean strictReconfigCheck = true;
+
+  /** etcd's {@code --strict-reconfig-check} (default true): refuse membership changes that risk the quorum. */
+  public ApplyVerticle strictReconfigCheck(boolean strict) {
+    this.strictReconfigCheck = strict;
+    return this;
+  }
 
   public ApplyVerticle(MvccStore store, Lessor lessor, Membership membership, long requestTimeoutMillis,
       long electionTimeoutMillis, long quotaBytes) {
@@ -165,7 +172,7 @@ public final class ApplyVerticle extends VerticleBase {
     });
     bus.<byte[]>localConsumer(Addresses.APPLY_FORWARDED, this::onForwarded);
     cluster = new ClusterService(vertx, memberTable, membership.localMemberId(), requestTimeoutMillis, this::header,
-        () -> leader, () -> leaderId);
+        () -> leader, () -> leaderId).strictReconfigCheck(strictReconfigCheck);
     bus.localConsumer(Addresses.CLUSTER, cluster::onRequest);
     bus.localConsumer(CLUSTER_INFO, m -> m.reply(cluster.clusterInfo()));
     return Future.succeededFuture();

@@ -96,6 +96,7 @@ public final class RaftVerticle extends VerticleBase {
   private long lastTerm = -1;
   private long lastCommit = -1;
   private Role lastRole;
+  private boolean lastLearner;
   private long timerId;
   private boolean stopping;
   private io.vertx.core.Promise<Void> idle;
@@ -175,6 +176,7 @@ public final class RaftVerticle extends VerticleBase {
     for (Map.Entry<Long, List<String>> peer : peers.peerUrls().entrySet()) {
       transport.addPeer(peer.getKey(), peer.getValue());
     }
+    transport.watchCutFile(System.getProperty("vetcd.test.peerCutFile")); // test-only partitions
     timerId = vertx.setPeriodic(heartbeatIntervalMillis, t -> {
       queuedTicks++;
       pump();
@@ -279,6 +281,9 @@ public final class RaftVerticle extends VerticleBase {
       queuedConfChanges.add(new Held<>(change, nowMillis()));
     } else if (body instanceof Raft.Compact compact) {
       compactTo = Math.max(compactTo, compact.index());
+    } else if (body instanceof Raft.ActivePeers active) {
+      message.reply(transport.activePeers(active.forMillis()));
+      return;
     } else if (body instanceof Raft.LearnerProgress progress) {
       long[] match = node.matchIndexes(progress.memberId());
       if (match == null) {
@@ -654,6 +659,11 @@ public final class RaftVerticle extends VerticleBase {
   }
 
   private void publishState() {
+    boolean learner = node.isLearner();
+    if (learner != lastLearner) {
+      lastLearner = learner;
+      RaftStatus.setLearner(vertx, learner);
+    }
     long leaderId = node.leaderId();
     long term = node.term();
     long commit = node.commitIndex();

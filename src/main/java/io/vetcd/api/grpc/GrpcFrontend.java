@@ -72,7 +72,7 @@ public final class GrpcFrontend {
 
   private void bindWatch() {
     server.callHandler(WatchGrpcService.Watch, request -> {
-      if (refuseWithoutLeader(request)) {
+      if (refuseOnLearner(request) || refuseWithoutLeader(request)) {
         return;
       }
       metrics.grpcStarted("bidi_stream", "etcdserverpb.Watch", "Watch");
@@ -147,7 +147,7 @@ public final class GrpcFrontend {
     unary(LeaseGrpcService.LeaseTimeToLive, calls::leaseTimeToLive);
     unary(LeaseGrpcService.LeaseLeases, calls::leaseLeases);
     server.callHandler(LeaseGrpcService.LeaseKeepAlive, request -> {
-      if (refuseWithoutLeader(request)) {
+      if (refuseOnLearner(request) || refuseWithoutLeader(request)) {
         return;
       }
       GrpcServerResponse<LeaseKeepAliveRequest, LeaseKeepAliveResponse> response = request.response();
@@ -251,6 +251,9 @@ public final class GrpcFrontend {
     unary(io.vetcd.pb.election.ElectionGrpcService.Leader, r -> recipes.forCaller().leader(r.getName()));
     unary(io.vetcd.pb.election.ElectionGrpcService.Resign, r -> recipes.forCaller().resign(r));
     server.callHandler(io.vetcd.pb.election.ElectionGrpcService.Observe, request -> {
+      if (refuseOnLearner(request)) {
+        return;
+      }
       var response = request.response();
       request.handler(leaderRequest -> {
         io.vetcd.api.Recipes forCaller =
@@ -275,6 +278,10 @@ public final class GrpcFrontend {
       String service = method.serviceName().fullyQualifiedName();
       metrics.grpcStarted("unary", service, method.methodName());
       request.handler(message -> {
+        if (RaftStatus.learner(vertx) && !Calls.servedByLearners(message)) {
+          request.response().status(GrpcStatus.UNAVAILABLE).statusMessage(Errors.LEARNER_REFUSED.getMessage()).end();
+          return;
+        }
         Future<?> result;
         try {
           // The caller is known to write()/read() for the synchronous part of the handler.
@@ -300,6 +307,14 @@ public final class GrpcFrontend {
         });
       });
     });
+  }
+
+  private boolean refuseOnLearner(GrpcServerRequest<?, ?> request) {
+    if (!RaftStatus.learner(vertx)) {
+      return false;
+    }
+    request.response().status(GrpcStatus.UNAVAILABLE).statusMessage(Errors.LEARNER_REFUSED.getMessage()).end();
+    return true;
   }
 
   /** gRPC metadata {@code hasleader=true}: fail at once when the member knows no leader, as etcd does. */

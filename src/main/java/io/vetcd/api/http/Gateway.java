@@ -58,11 +58,13 @@ final class Gateway {
   private record Unimplemented(String service, String method) implements Route {}
 
   private final Map<String, Route> routes = new HashMap<>();
+  private final Vertx vertx;
   private final AuthGate auth;
   private final long maxMessageBytes;
   private final int maxBodyBytes;
 
   Gateway(Vertx vertx, Calls calls, Recipes recipes, long maxRequestBytes) {
+    this.vertx = vertx;
     this.auth = new AuthGate(vertx);
     this.maxMessageBytes = maxRequestBytes + GRPC_OVERHEAD_BYTES;
     // JSON carries bytes in base64 (4/3 larger) and field names around them.
@@ -175,6 +177,9 @@ final class Gateway {
       Future<? extends Message> answer;
       try {
         Message message = parseMessage(body.toString(StandardCharsets.UTF_8), route.request().get());
+        if (io.vetcd.bus.RaftStatus.learner(vertx) && !Calls.servedByLearners(message)) {
+          throw io.vetcd.errors.Errors.LEARNER_REFUSED; // as etcd's gateway, which calls its gRPC API
+        }
         // The Authorization header names the caller, checked by the call as the gRPC token would be.
         answer = auth.callerScope(request.getHeader(AuthGate.AUTHORIZATION_HEADER), () -> route.call().apply(message));
       } catch (EtcdException e) {
@@ -226,6 +231,10 @@ final class Gateway {
 
   private void postStream(HttpServerRequest request, Stream route) {
     HttpServerResponse response = request.response();
+    if (io.vetcd.bus.RaftStatus.learner(vertx)) {
+      error(response, io.vetcd.errors.Errors.LEARNER_REFUSED);
+      return;
+    }
     response.setWriteQueueMaxSize(WRITE_QUEUE_BYTES);
     GatewayStream.Sink sink = new GatewayStream.Sink() {
       @Override
