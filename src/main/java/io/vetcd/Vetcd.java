@@ -101,6 +101,7 @@ public final class Vetcd implements AutoCloseable {
     // Built before anything is opened: an https URL without a certificate fails fast (etcd's message),
     // and --auto-tls makes its certificate here.
     io.vetcd.server.Tls clientTls = io.vetcd.server.Tls.client(config);
+    io.vetcd.auth.TokenProvider tokens = tokens(config); // a bad --auth-token fails before anything opens
     io.vetcd.server.Tls peerTls = io.vetcd.server.Tls.peer(config);
     for (URI url : config.peerUrls()) {
       peerTls.apply(new io.vertx.core.net.NetServerOptions(), url); // an https URL without a certificate fails here
@@ -178,7 +179,7 @@ public final class Vetcd implements AutoCloseable {
       }
     }, "vetcd-removed").start();
     boolean singleVoter = members.voters().size() == 1 && members.voters().contains(membership.localMemberId());
-    io.vetcd.auth.AuthStore auth = authStore(vertx, config, store);
+    io.vetcd.auth.AuthStore auth = authStore(vertx, config, store, tokens);
     Future<?> deployed = vertx.deployVerticle(new ApplyVerticle(store, lessor, membership, REQUEST_TIMEOUT_MILLIS,
             config.electionTimeoutMillis(), config.quotaBackendBytes(), null, auth)
             .snapshots(snapshots, config.snapshotCount())
@@ -202,15 +203,23 @@ public final class Vetcd implements AutoCloseable {
     return vetcd;
   }
 
-  /** The auth store over the MVCC store's auth table, shared with the frontends. */
-  private static io.vetcd.auth.AuthStore authStore(Vertx vertx, ServerConfig config, MvccStore store) {
+  /** etcd's --auth-token: {@code simple} (with --auth-token-ttl) or {@code jwt,pub-key=...,priv-key=...,sign-method=...}. */
+  static io.vetcd.auth.TokenProvider tokens(ServerConfig config) {
     String tokenKind = config.get("auth-token");
+    if (tokenKind.equals("jwt") || tokenKind.startsWith("jwt,")) {
+      return io.vetcd.auth.JwtTokens.fromFlag(tokenKind, System::currentTimeMillis);
+    }
     if (!tokenKind.equals("simple")) {
-      log.warn("--auth-token {}: only simple tokens are supported, using simple", tokenKind);
+      throw new IllegalArgumentException("unknown token type: " + tokenKind.split(",")[0]);
     }
     long ttlMillis = Long.parseLong(config.get("auth-token-ttl")) * 1000;
-    io.vetcd.auth.AuthStore auth = new io.vetcd.auth.AuthStore(store.authTable(),
-        new io.vetcd.auth.SimpleTokens(() -> System.nanoTime() / 1_000_000, ttlMillis));
+    return new io.vetcd.auth.SimpleTokens(() -> System.nanoTime() / 1_000_000, ttlMillis);
+  }
+
+  /** The auth store over the MVCC store's auth table, shared with the frontends. */
+  private static io.vetcd.auth.AuthStore authStore(Vertx vertx, ServerConfig config, MvccStore store,
+      io.vetcd.auth.TokenProvider tokens) {
+    io.vetcd.auth.AuthStore auth = new io.vetcd.auth.AuthStore(store.authTable(), tokens);
     io.vetcd.api.AuthGate.install(vertx, auth, new io.vetcd.auth.Passwords(Integer.parseInt(config.get("bcrypt-cost"))));
     for (Class<?> type : List.<Class<?>>of(io.vetcd.pb.AuthEnableResponse.class, io.vetcd.pb.AuthDisableResponse.class,
             io.vetcd.pb.AuthenticateResponse.class, io.vetcd.pb.AuthUserAddResponse.class,

@@ -48,10 +48,10 @@ public final class AuthStore {
   }
 
   private final Map<String, byte[]> table;
-  private final SimpleTokens tokens;
+  private final TokenProvider tokens;
   private volatile State state;
 
-  public AuthStore(Map<String, byte[]> table, SimpleTokens tokens) {
+  public AuthStore(Map<String, byte[]> table, TokenProvider tokens) {
     this.table = table;
     this.tokens = tokens;
     this.state = load(table);
@@ -96,7 +96,7 @@ public final class AuthStore {
     return state.revision;
   }
 
-  public SimpleTokens tokens() {
+  public TokenProvider tokens() {
     return tokens;
   }
 
@@ -112,9 +112,7 @@ public final class AuthStore {
     if (token == null) {
       return AuthInfo.ANONYMOUS;
     }
-    long revision = state.revision;
-    String user = tokens.user(token).orElseThrow(() -> AuthErrors.INVALID_AUTH_TOKEN);
-    return new AuthInfo(user, revision);
+    return tokens.info(token, state.revision).orElseThrow(() -> AuthErrors.INVALID_AUTH_TOKEN);
   }
 
   /**
@@ -432,9 +430,7 @@ public final class AuthStore {
     if (user == null || user.getOptions().getNoPassword()) {
       throw AuthErrors.AUTH_FAILED;
     }
-    String token = SimpleTokens.token(r.getSimpleToken(), raftIndex);
-    tokens.assign(token, r.getName());
-    return token;
+    return tokens.issue(r.getSimpleToken(), raftIndex, r.getName(), s.revision);
   }
 
   private void userAdd(AuthUserAddRequest r) {

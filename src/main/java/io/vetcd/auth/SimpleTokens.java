@@ -13,7 +13,7 @@ import java.util.function.LongSupplier;
  * {@code ttlMillis} after their last use. The clock is injected (monotonic milliseconds) so tests
  * can simulate time. Thread-safe: assigned on the apply thread, looked up by the frontends.
  */
-public final class SimpleTokens {
+public final class SimpleTokens implements TokenProvider {
   private static final String LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
   private static final int PREFIX_LENGTH = 16;
   /** Expired tokens are swept every this many assignments, so the table stays bounded. */
@@ -36,12 +36,26 @@ public final class SimpleTokens {
   }
 
   /** The random part of a new token; the member proposing the Authenticate entry picks it. */
+  @Override
   public String newPrefix() {
     StringBuilder sb = new StringBuilder(PREFIX_LENGTH);
     for (int i = 0; i < PREFIX_LENGTH; i++) {
       sb.append(LETTERS.charAt(random.nextInt(LETTERS.length())));
     }
     return sb.toString();
+  }
+
+  @Override
+  public String issue(String prefix, long raftIndex, String username, long authRevision) {
+    String token = token(prefix, raftIndex);
+    assign(token, username);
+    return token;
+  }
+
+  /** Simple tokens name a user; the auth revision is the member's current one (as etcd). */
+  @Override
+  public Optional<AuthInfo> info(String token, long currentAuthRevision) {
+    return user(token).map(user -> new AuthInfo(user, currentAuthRevision));
   }
 
   public static String token(String prefix, long raftIndex) {
@@ -89,11 +103,13 @@ public final class SimpleTokens {
   }
 
   /** Forgets every token of a user (deleted, or its password changed). */
+  @Override
   public void invalidateUser(String username) {
     tokens.values().removeIf(t -> t.username.equals(username));
   }
 
   /** Forgets every token (auth disabled). */
+  @Override
   public void clear() {
     tokens.clear();
   }

@@ -57,7 +57,7 @@ public final class ServerConfig {
       new Flag("log-outputs", "default", "Specify 'stdout' or 'stderr' or file paths (comma-separated) for the logs."),
       new Flag("log-format", "console", "Configures log format. Only supports json, console."),
       new Flag("enable-v2", "false", "Accept etcd V2 client requests (not supported by vetcd)."),
-      new Flag("auth-token", "simple", "Specify auth token specific options (only 'simple' in vetcd)."),
+      new Flag("auth-token", "simple", "Specify auth token specific options: 'simple' or 'jwt,pub-key=...,priv-key=...,sign-method=...,ttl=...'."),
       new Flag("auth-token-ttl", "300", "The lifetime in seconds of the auth token."),
       new Flag("bcrypt-cost", "10", "Specify bcrypt algorithm cost factor for auth password hashing."),
       new Flag("cert-file", "", "Path to the client server TLS cert file."),
