@@ -35,7 +35,7 @@ final class ErrorCounter {
   static String describe(Throwable error) {
     String text;
     if (error instanceof VetcdException v) {
-      text = v.status() + ": " + v.etcdMessage();
+      text = v.status().name() + ": " + v.etcdMessage();
     } else {
       text = error.getClass().getSimpleName() + ": " + error.getMessage();
     }
