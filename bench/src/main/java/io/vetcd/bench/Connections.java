@@ -18,8 +18,15 @@ final class Connections implements AutoCloseable {
   final Vertx vertx;
   final List<VetcdClient> clients = new ArrayList<>();
   final List<String> endpoints;
+  /**
+   * The load generator's own deadline per operation, a little past the request timeout: a call that
+   * never completes (a stream the client waits for forever) is counted as a failure instead of
+   * stalling the run.
+   */
+  final Duration operationDeadline;
 
   Connections(BenchOptions o) {
+    this.operationDeadline = o.requestTimeout.plusSeconds(2);
     this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Math.max(2, Runtime.getRuntime().availableProcessors())));
     try {
       this.endpoints = o.targetLeader ? List.of(leaderEndpoint(vertx, o.endpoints, o.requestTimeout)) : o.endpoints;

@@ -36,6 +36,8 @@ final class ErrorCounter {
     String text;
     if (error instanceof VetcdException v) {
       text = v.status().name() + ": " + v.etcdMessage();
+    } else if (error instanceof java.util.concurrent.TimeoutException) {
+      text = "no answer within the load generator's deadline";
     } else {
       text = error.getClass().getSimpleName() + ": " + error.getMessage();
     }

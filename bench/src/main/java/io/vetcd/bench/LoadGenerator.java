@@ -125,7 +125,7 @@ final class LoadGenerator {
     long sentNanos = System.nanoTime();
     Mono<?> call;
     try {
-      call = operation.call(client, sequence);
+      call = operation.call(client, sequence).timeout(connections.operationDeadline);
     } catch (RuntimeException e) {
       failed(client, e);
       return;
