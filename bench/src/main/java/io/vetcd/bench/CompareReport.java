@@ -145,7 +145,10 @@ public final class CompareReport {
     b.append("- client: `bench/run` (vetcd's Reactor client) against both; the same arguments for both; ")
         .append(machine.getOrDefault("rounds", "?")).append(" rounds, etcd and vetcd in alternation; medians\n");
     b.append("- throughput is requests per second (watch: events delivered per second); p50/p99 are request latency")
-        .append(" (watch: put-to-delivery); RSS is the servers' resident memory after the run, summed over the members\n\n");
+        .append(" (watch: put-to-delivery); RSS is the servers' resident memory after the run, summed over the members\n");
+    b.append("- the load generator runs on the same machine and shares its CPUs with the servers (and with whatever")
+        .append(" else runs there): for cheap requests such as ranges it can be the bottleneck, which pulls the ratio")
+        .append(" toward 1; failures are requests that got an error or no answer within the request timeout + 2 s\n\n");
     b.append(table(rows));
     b.append("\n![vetcd throughput ÷ etcd throughput](").append(chartFile).append(")\n\n");
     b.append("Workloads (`bench/run` arguments):\n\n");
