@@ -58,6 +58,10 @@ public final class Vetcd implements AutoCloseable {
   }
 
   public static void main(String[] args) {
+    if (args.length >= 2 && args[0].equals("snapshot") && args[1].equals("restore")) {
+      System.exit(io.vetcd.server.RestoreCommand.run(java.util.Arrays.copyOfRange(args, 2, args.length), System.getenv(),
+          System.out, System.err));
+    }
     ServerConfig config;
     try {
       config = ServerConfig.parse(args, System.getenv());
@@ -97,12 +101,18 @@ public final class Vetcd implements AutoCloseable {
     // Built before anything is opened: an https URL without a certificate fails fast (etcd's message),
     // and --auto-tls makes its certificate here.
     io.vetcd.server.Tls clientTls = io.vetcd.server.Tls.client(config);
+    io.vetcd.server.Tls peerTls = io.vetcd.server.Tls.peer(config);
+    for (URI url : config.peerUrls()) {
+      peerTls.apply(new io.vertx.core.net.NetServerOptions(), url); // an https URL without a certificate fails here
+    }
     List<HttpServerOptions> clientListeners = new ArrayList<>();
     for (URI url : config.clientUrls()) {
       clientListeners.add(clientTls.apply(new HttpServerOptions().setHttp2ClearTextEnabled(true)
           .setHost(url.getHost()).setPort(url.getPort()), url));
     }
-    MvccStore store = openStore(config.dataDir().resolve("member").resolve("snap").resolve("db"), config.walDir());
+    io.vetcd.server.Snapshots snapshots = new io.vetcd.server.Snapshots(config.dataDir().resolve("member").resolve("snap"));
+    MvccStore store = openStore(config.dataDir().resolve("member").resolve("snap").resolve("db"), config.walDir(),
+        snapshots);
     MemberTable members = new MemberTable(store.clusterTable());
     Membership membership = Bootstrap.membership(config, store, members);
     // The segment size is etcd's fixed 64 MiB; tests lower it (-Dvetcd.wal.segmentBytes) to see segments go.
@@ -148,10 +158,10 @@ public final class Vetcd implements AutoCloseable {
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
     for (Class<?> type : List.of(Commands.Write.class, Commands.Read.class, Commands.KeepAlive.class,
         Commands.ExpiredLeases.class, Commands.ExpiredLeasesResult.class, Commands.History.class,
-        Commands.HistoryResult.class, Raft.Propose.class, Raft.ProposeFailed.class, Raft.ReadIndex.class,
+        Commands.HistoryResult.class, Commands.Backup.class, Commands.BackupWritten.class, Raft.Propose.class, Raft.ProposeFailed.class, Raft.ReadIndex.class,
         Raft.ReadIndexDone.class, Raft.ReadIndexFailed.class, Raft.Committed.class, Raft.State.class, Raft.ForwardToLeader.class, Raft.TransferLeader.class,
         Raft.Compact.class, Raft.PrepareSnapshot.class, Raft.SnapshotReady.class, Raft.InstallSnapshot.class,
-        Raft.Installed.class, Raft.ProposeConfChange.class, Raft.LearnerProgress.class, long[].class,
+        Raft.Installed.class, Raft.ProposeConfChange.class, Raft.LearnerProgress.class, Raft.ActivePeers.class, long[].class,
         Watches.Revision.class, Watches.Compacted.class, Watches.Frame.class, Watches.StreamClosed.class,
         Watches.StreamBlocked.class, Watches.StreamDrained.class, WatchResponse.class)) {
       registerCodec(vertx, type);
@@ -160,7 +170,6 @@ public final class Vetcd implements AutoCloseable {
 
     RaftVerticle.Peers peers = peers(config, membership, members);
     Vetcd vetcd = new Vetcd(vertx, store, wal);
-    io.vetcd.server.Snapshots snapshots = new io.vetcd.server.Snapshots(config.dataDir().resolve("member").resolve("snap"));
     Runnable onRemoved = () -> new Thread(() -> {
       if (exitOnRemoval) {
         System.exit(0);
@@ -172,7 +181,8 @@ public final class Vetcd implements AutoCloseable {
     io.vetcd.auth.AuthStore auth = authStore(vertx, config, store);
     Future<?> deployed = vertx.deployVerticle(new ApplyVerticle(store, lessor, membership, REQUEST_TIMEOUT_MILLIS,
             config.electionTimeoutMillis(), config.quotaBackendBytes(), null, auth)
-            .snapshots(snapshots, config.snapshotCount()))
+            .snapshots(snapshots, config.snapshotCount())
+            .strictReconfigCheck(config.isEnabled("strict-reconfig-check")))
         .compose(id -> vertx.deployVerticle(new WatchVerticle(store.currentRevision(), store.compactRevision(), membership,
             config.maxRequestBytes())))
         .compose(id -> vertx.deployVerticle(new RaftVerticle(node, wal, config.heartbeatIntervalMillis(),
@@ -224,40 +234,56 @@ public final class Vetcd implements AutoCloseable {
         peerUrls.put(member.getID(), member.getPeerURLsList());
       }
     }
-    return new RaftVerticle.Peers(membership.clusterId(), config.peerUrls(), peerUrls);
+    return new RaftVerticle.Peers(membership.clusterId(), config.peerUrls(), peerUrls, io.vetcd.server.Tls.peer(config));
   }
 
   /**
-   * Opens the MVCC store. MapDB's own crash recovery has been seen (rarely, after kill -9 during
-   * heavy writes) to leave its revision tree inconsistent, which the store's invariant checks refuse.
-   * Every write is in the WAL, so while the WAL still holds the whole log (from index 1, no
-   * snapshot yet) the store is rebuilt by replaying it: the damaged files are moved aside, not
-   * deleted. Once the log was compacted, the member stops loudly instead.
+   * Opens the MVCC store. Its file is a cache of the applied state, trusted only after a clean
+   * close; otherwise (the process died, or the file is unreadable) the store is rebuilt from the
+   * newest snapshot file the WAL can continue from, and raft then replays the WAL's committed
+   * entries after it. Every applied entry is in the WAL or in that snapshot, so nothing is lost;
+   * when neither can rebuild the store, the member stops loudly.
    */
-  static MvccStore openStore(Path dbFile, Path walDir) throws java.io.IOException {
+  static MvccStore openStore(Path dbFile, Path walDir, io.vetcd.server.Snapshots snapshots) throws java.io.IOException {
+    String why;
     try {
       return MvccStore.open(dbFile);
+    } catch (MvccStore.NotCleanlyClosedException unclean) {
+      why = "the member did not stop cleanly";
     } catch (RuntimeException damaged) {
-      boolean wholeLogInWal;
-      try (Wal wal = Wal.open(walDir)) {
-        WalRecovered r = wal.recovered();
-        wholeLogInWal = r.snapshot() == null && (r.entries().isEmpty() || r.entries().get(0).index() == 1);
-      }
-      if (!wholeLogInWal) {
-        throw new IllegalStateException("the store " + dbFile + " is damaged and the WAL no longer holds the whole log;"
-            + " restore this member from a snapshot or remove and re-add it", damaged);
-      }
-      Path aside = dbFile.resolveSibling(dbFile.getFileName() + ".damaged-" + System.currentTimeMillis());
-      Files.createDirectories(aside);
-      try (var files = Files.list(dbFile.getParent())) {
-        for (Path f : files.filter(f -> f.getFileName().toString().startsWith(dbFile.getFileName().toString())
-            && !f.equals(aside) && !f.getFileName().toString().contains(".damaged-")).toList()) {
-          Files.move(f, aside.resolve(f.getFileName()));
-        }
-      }
-      log.error("the store was damaged ({}); moved it to {} and rebuilding it from the WAL", damaged.getMessage(), aside);
-      return MvccStore.open(dbFile);
+      why = "the store is unreadable (" + damaged + ")";
     }
+    long firstNeededIndex; // the WAL continues from a snapshot at this index or later
+    try (Wal wal = Wal.open(walDir)) {
+      WalRecovered r = wal.recovered();
+      firstNeededIndex = r.snapshot() != null ? r.snapshot().index()
+          : r.entries().isEmpty() ? 0 : r.entries().get(0).index() - 1;
+    }
+    for (Path candidate : snapshots.newestFirst()) {
+      long index = io.vetcd.server.Snapshots.indexOf(candidate);
+      if (index < firstNeededIndex) {
+        break;
+      }
+      MvccStore store = MvccStore.recreate(dbFile);
+      try {
+        store.replaceFrom(candidate);
+        log.warn("{}: rebuilt the store from the snapshot at index {}; the WAL's entries after it are replayed",
+            why, index);
+        return store;
+      } catch (java.io.IOException | RuntimeException e) {
+        log.error("the snapshot {} is damaged ({}); trying an older one", candidate, e.toString());
+        store.abandon();
+      }
+    }
+    if (firstNeededIndex > 0) {
+      throw new IllegalStateException(why + ", and no snapshot file at or after raft index " + firstNeededIndex
+          + " (where the WAL starts) can rebuild the store " + dbFile
+          + "; restore this member from a snapshot or remove and re-add it");
+    }
+    if (Files.exists(dbFile)) {
+      log.warn("{}: rebuilding the store by replaying the whole WAL", why);
+    }
+    return MvccStore.recreate(dbFile);
   }
 
   /**

@@ -140,6 +140,14 @@ public final class AuthGate {
     return who == null ? null : who.get();
   }
 
+  /**
+   * The caller of the client request being handled on this thread, resolved when first asked (so
+   * an unknown token fails the step that needs it), or null outside a client call.
+   */
+  public static Supplier<AuthInfo> callerLater() {
+    return CALLER.get();
+  }
+
   // ---- checks before raft ----
 
   /**
@@ -166,13 +174,17 @@ public final class AuthGate {
    * Unknown, as etcd 3.4's maintenance service does). Other reads are open.
    */
   public void checkRead(Message request) {
+    checkRead(request, caller());
+  }
+
+  /** {@link #checkRead(Message)} for a caller captured earlier (after an asynchronous step). */
+  public void checkRead(Message request, AuthInfo who) {
     boolean range = request instanceof RangeRequest;
     boolean maintenance = request instanceof HashRequest || request instanceof HashKVRequest
         || request instanceof DefragmentRequest || request instanceof SnapshotRequest;
     if (!range && !maintenance) {
       return;
     }
-    AuthInfo who = caller();
     Holder h = holder();
     if (who == null || h == null || !h.store.enabled()) {
       return;

@@ -37,13 +37,42 @@ public final class BusClient {
 
   private final Vertx vertx;
   private final DeliveryOptions delivery;
+  private final AuthGate gate;
+  /** The client whose request this work serves (its permissions apply); null: the member's own work. */
+  private final java.util.function.Supplier<io.vetcd.auth.AuthInfo> caller;
 
   public BusClient(Vertx vertx, long requestTimeoutMillis) {
+    this(vertx, new DeliveryOptions().setSendTimeout(requestTimeoutMillis + 2_000), new AuthGate(vertx), null);
+  }
+
+  private BusClient(Vertx vertx, DeliveryOptions delivery, AuthGate gate,
+      java.util.function.Supplier<io.vetcd.auth.AuthInfo> caller) {
     this.vertx = vertx;
-    this.delivery = new DeliveryOptions().setSendTimeout(requestTimeoutMillis + 2_000);
+    this.delivery = delivery;
+    this.gate = gate;
+    this.caller = caller;
+  }
+
+  /**
+   * This client acting for {@code caller}: its reads and watches are checked and its writes marked
+   * with the caller's permissions, at every step of a multi-step recipe (as etcd's lock and election
+   * services call the KV API with the client's credentials).
+   */
+  public BusClient as(java.util.function.Supplier<io.vetcd.auth.AuthInfo> caller) {
+    return new BusClient(vertx, delivery, gate, caller);
+  }
+
+  /** The caller (null: none); throws etcd's invalid-token error when the call's token is unknown. */
+  private io.vetcd.auth.AuthInfo who() {
+    return caller == null ? null : caller.get();
   }
 
   public Future<RangeResponse> range(RangeRequest request) {
+    try {
+      gate.checkRead(request, who());
+    } catch (EtcdException e) {
+      return Future.failedFuture(e);
+    }
     return vertx.eventBus().<RangeResponse>request(Addresses.APPLY_READ, new Commands.Read(request, !request.getSerializable()),
         delivery).map(Message::body).recover(BusClient::failed);
   }
@@ -57,6 +86,11 @@ public final class BusClient {
   }
 
   public <T> Future<T> write(InternalRequest request) {
+    try {
+      request = AuthGate.stamp(request, who());
+    } catch (EtcdException e) {
+      return Future.failedFuture(e);
+    }
     return vertx.eventBus().<T>request(Addresses.APPLY_WRITE, new Commands.Write(request), delivery)
         .map(Message::body).recover(BusClient::failed);
   }
@@ -79,6 +113,14 @@ public final class BusClient {
 
   /** Watches a key (or range) from {@code startRevision}; every response after "created" goes to the handler. */
   public Future<Watch> watch(WatchCreateRequest create, Consumer<WatchResponse> handler) {
+    try {
+      io.vetcd.auth.AuthInfo who = who();
+      if (who != null && gate.refuseWatch(who, create) != null) {
+        return Future.failedFuture(io.vetcd.auth.AuthErrors.PERMISSION_DENIED);
+      }
+    } catch (EtcdException e) {
+      return Future.failedFuture(e);
+    }
     String streamKey = "internal" + WATCH_IDS.incrementAndGet();
     MessageConsumer<WatchResponse> consumer = vertx.eventBus().localConsumer(Addresses.watchStream(streamKey),
         m -> {

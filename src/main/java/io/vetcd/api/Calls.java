@@ -22,6 +22,15 @@ import java.util.function.Supplier;
  * (a failed future, never a throw). A frontend runs each call inside {@link AuthGate#callerScope}.
  */
 public final class Calls {
+  /**
+   * What a learner serves, as etcd 3.4: its status and serializable reads. Every other call, and
+   * every stream, fails with {@code etcdserver: rpc not supported for learner} (UNAVAILABLE).
+   */
+  public static boolean servedByLearners(Object request) {
+    return request instanceof io.vetcd.pb.StatusRequest
+        || (request instanceof io.vetcd.pb.RangeRequest r && r.getSerializable());
+  }
+
   private final Vertx vertx;
   private final long maxRequestBytes;
   private final int maxTxnOps;
@@ -144,6 +153,20 @@ public final class Calls {
 
   public Future<DefragmentResponse> defragment(DefragmentRequest r) {
     return read(r, false);
+  }
+
+  /**
+   * Maintenance.Snapshot (a server stream): after etcd's permission check (root when auth is on),
+   * streams a backup of the store to {@code sink}; the returned action cancels it.
+   */
+  public Runnable snapshot(SnapshotRequest r, SnapshotStream.Sink sink) {
+    try {
+      auth.checkRead(r);
+    } catch (EtcdException e) {
+      sink.fail(e);
+      return () -> { };
+    }
+    return SnapshotStream.start(vertx, sink);
   }
 
   public Future<AlarmResponse> alarm(AlarmRequest r) {

@@ -47,6 +47,14 @@ public final class Recipes {
     this.bus = bus;
   }
 
+  /**
+   * The recipes acting for the caller of the client call being handled (see
+   * {@link AuthGate#caller()}): every step is checked against its permissions.
+   */
+  public Recipes forCaller() {
+    return new Recipes(bus.as(AuthGate.callerLater()));
+  }
+
   // ---- lock ----
 
   public Future<LockResponse> lock(LockRequest request) {

@@ -33,10 +33,11 @@ public final class AuthStore {
   public static final String ROOT_USER = "root";
   public static final String ROOT_ROLE = "root";
 
-  private static final String ENABLED_KEY = "enabled";
-  private static final String REVISION_KEY = "revision";
-  private static final String USER_PREFIX = "user/";
-  private static final String ROLE_PREFIX = "role/";
+  // The auth table's layout (also read and written by backups in etcd's format, server.EtcdBackup).
+  public static final String ENABLED_KEY = "enabled";
+  public static final String REVISION_KEY = "revision";
+  public static final String USER_PREFIX = "user/";
+  public static final String ROLE_PREFIX = "role/";
 
   /** An immutable snapshot; {@code permissions} caches each user's merged permissions for it. */
   private record State(boolean enabled, long revision, SortedMap<String, User> users, SortedMap<String, Role> roles,

@@ -14,6 +14,8 @@ public final class Addresses {
   public static final String APPLY_EXPIRED_LEASES = "vetcd.apply.expired";
   /** {@link Commands.History}: events of past revisions, to catch watchers up. */
   public static final String APPLY_HISTORY = "vetcd.apply.history";
+  /** {@link Commands.Backup}: write a backup once the writes applied so far are committed. */
+  public static final String APPLY_BACKUP = "vetcd.apply.backup";
   /** Raft → apply: {@link Raft.Committed}, {@link Raft.ReadIndexDone}, {@link Raft.State}. */
   public static final String APPLY_FROM_RAFT = "vetcd.apply.fromraft";
 

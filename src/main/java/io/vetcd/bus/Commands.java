@@ -32,4 +32,13 @@ public final class Commands {
       events = List.copyOf(events);
     }
   }
+
+  /**
+   * A point-in-time backup of the store in etcd's backend format (Maintenance.Snapshot); the reply is
+   * {@link BackupWritten}. The requester streams the file and deletes it.
+   */
+  public record Backup() {}
+
+  /** The backup file, its size, and the sha256 of its bytes (etcd's trailer). */
+  public record BackupWritten(String file, long sizeBytes, byte[] sha256) {}
 }

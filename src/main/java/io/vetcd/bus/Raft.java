@@ -68,4 +68,10 @@ public final class Raft {
 
   /** Apply → raft: how far a learner is ({@code long[] {leaderMatch, learnerMatch}}), asked of the leader. */
   public record LearnerProgress(long memberId) {}
+
+  /**
+   * Apply → raft: the peers this member has been connected to for at least {@code forMillis}
+   * ({@code long[]} of member ids), for the cluster API's strict reconfiguration check.
+   */
+  public record ActivePeers(long forMillis) {}
 }

@@ -82,6 +82,7 @@ public final class Leases {
     long timer = -1;
     int failures;
     int ep;
+    long lastTtlSeconds;
     boolean done;
 
     KeepAlive(long id, FluxSink<LeaseKeepAliveResponse> sink) {
@@ -128,10 +129,13 @@ public final class Leases {
     void ping(long gen) {
       if (gen != generation || done || req == null) return;
       req.write(LeaseKeepAliveRequest.newBuilder().setID(id).build());
-      // no answer within the request timeout: treat the stream as broken
+      // no answer within the request timeout (or a third of the TTL, so a lost member or leader
+      // leaves time to renew elsewhere before the lease runs out): treat the stream as broken
       long g = gen;
       cancelTimer();
-      timer = client.vertx.setTimer(Math.max(1000, client.requestTimeout.toMillis()), t -> {
+      long waitMillis = client.requestTimeout.toMillis();
+      if (lastTtlSeconds > 0) waitMillis = Math.min(waitMillis, lastTtlSeconds * 1000 / 3);
+      timer = client.vertx.setTimer(Math.max(1000, waitMillis), t -> {
         timer = -1;
         broken(g);
       });
@@ -145,6 +149,7 @@ public final class Leases {
         finish(new VetcdException(GrpcStatus.NOT_FOUND, "etcdserver: requested lease not found"));
         return;
       }
+      lastTtlSeconds = r.getTTL();
       sink.next(r);
       long delay = Math.max(500, r.getTTL() * 1000 / 3);
       timer = client.vertx.setTimer(delay, t -> {

@@ -33,6 +33,11 @@ public final class Errors {
   public static final EtcdException INVALID_AUTH_TOKEN = e(UNAUTHENTICATED, "etcdserver: invalid auth token");
   public static final EtcdException USER_EMPTY = e(INVALID_ARGUMENT, "etcdserver: user name is empty");
   public static final EtcdException AUTH_FAILED = e(INVALID_ARGUMENT, "etcdserver: authentication failed, invalid user ID or password");
+  public static final EtcdException LEARNER_REFUSED = e(UNAVAILABLE, "etcdserver: rpc not supported for learner");
+  /** etcd 3.4 maps this one to no gRPC code: clients see UNKNOWN (checked with etcd 3.4.23). */
+  public static final EtcdException NOT_ENOUGH_STARTED_MEMBERS =
+      e(UNKNOWN, "etcdserver: re-configuration failed due to not enough started members");
+  public static final EtcdException UNHEALTHY = e(UNAVAILABLE, "etcdserver: unhealthy cluster");
   public static final EtcdException CORRUPT = e(DATA_LOSS, "etcdserver: corrupt cluster");
   public static final EtcdException WATCH_CANCELED = e(CANCELLED, "etcdserver: watch canceled");
 

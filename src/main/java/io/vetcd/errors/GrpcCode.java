@@ -11,4 +11,27 @@ public enum GrpcCode {
   GrpcCode(int number) {
     this.number = number;
   }
+
+  /** The name gRPC's Go library gives the code (grpc_code label of grpc_server_handled_total). */
+  public String goName() {
+    return switch (this) {
+      case OK -> "OK";
+      case CANCELLED -> "Canceled";
+      case UNKNOWN -> "Unknown";
+      case INVALID_ARGUMENT -> "InvalidArgument";
+      case DEADLINE_EXCEEDED -> "DeadlineExceeded";
+      case NOT_FOUND -> "NotFound";
+      case ALREADY_EXISTS -> "AlreadyExists";
+      case PERMISSION_DENIED -> "PermissionDenied";
+      case RESOURCE_EXHAUSTED -> "ResourceExhausted";
+      case FAILED_PRECONDITION -> "FailedPrecondition";
+      case ABORTED -> "Aborted";
+      case OUT_OF_RANGE -> "OutOfRange";
+      case UNIMPLEMENTED -> "Unimplemented";
+      case INTERNAL -> "Internal";
+      case UNAVAILABLE -> "Unavailable";
+      case DATA_LOSS -> "DataLoss";
+      case UNAUTHENTICATED -> "Unauthenticated";
+    };
+  }
 }

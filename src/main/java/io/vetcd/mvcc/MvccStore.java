@@ -90,18 +90,77 @@ public final class MvccStore implements Closeable {
     restore();
   }
 
-  /** Opens (or creates) a crash-safe file store; nothing is durable before {@link #commit()}. */
+  /**
+   * The store's file is a cache of the applied state, not a durable record: the WAL (plus the last
+   * store snapshot) is. MapDB writes in place without its own transaction log (its crash recovery
+   * proved unreliable under kill -9), so a file is trusted only when {@link #close()} finished and
+   * left this marker beside it; any other file is refused and the caller rebuilds the store.
+   */
+  private static final String CLEAN_MARKER_SUFFIX = ".clean";
+
+  /** The store's file was not closed cleanly (the process died): its content cannot be trusted. */
+  public static final class NotCleanlyClosedException extends RuntimeException {
+    NotCleanlyClosedException(Path file) {
+      super("the store " + file + " was not closed cleanly");
+    }
+  }
+
+  /**
+   * Opens the store in {@code dbFile}, or creates an empty one when there is none. Throws
+   * {@link NotCleanlyClosedException} when the file exists but was not closed cleanly. From here on
+   * the file is "in use" until {@link #close()}: the clean marker is removed durably before anything
+   * can change the file.
+   */
   public static MvccStore open(Path dbFile) {
     try {
       Path parent = dbFile.toAbsolutePath().getParent();
-      if (parent != null) {
-        Files.createDirectories(parent);
+      Files.createDirectories(parent);
+      Path marker = cleanMarker(dbFile);
+      if (Files.exists(dbFile) && !Files.exists(marker)) {
+        throw new NotCleanlyClosedException(dbFile);
+      }
+      if (Files.deleteIfExists(marker)) {
+        syncDirectory(parent);
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    DB db = DBMaker.fileDB(dbFile.toFile()).transactionEnable().fileChannelEnable().make();
-    return new MvccStore(db, dbFile);
+    return new MvccStore(fileDb(dbFile), dbFile);
+  }
+
+  /** Deletes the store's files, whatever their state, and creates an empty store in their place. */
+  public static MvccStore recreate(Path dbFile) {
+    try {
+      Path parent = dbFile.toAbsolutePath().getParent();
+      Files.createDirectories(parent);
+      String name = dbFile.getFileName().toString();
+      try (var files = Files.list(parent)) {
+        for (Path f : files.filter(f -> f.getFileName().toString().equals(name)
+            || f.getFileName().toString().startsWith(name + ".")).toList()) {
+          if (!Files.isDirectory(f)) {
+            Files.delete(f);
+          }
+        }
+      }
+      syncDirectory(parent);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return new MvccStore(fileDb(dbFile), dbFile);
+  }
+
+  private static DB fileDb(Path dbFile) {
+    return DBMaker.fileDB(dbFile.toFile()).fileChannelEnable().make();
+  }
+
+  private static Path cleanMarker(Path dbFile) {
+    return dbFile.resolveSibling(dbFile.getFileName() + CLEAN_MARKER_SUFFIX);
+  }
+
+  private static void syncDirectory(Path dir) throws IOException {
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(dir, java.nio.file.StandardOpenOption.READ)) {
+      ch.force(true);
+    }
   }
 
   public static MvccStore inMemory() {
@@ -175,11 +234,13 @@ public final class MvccStore implements Closeable {
     consistentIndex = index;
   }
 
-  /** Makes every change so far durable, atomically (data, revision and consistent index together). */
+  /**
+   * Records the revision and the consistent index with the data, so an export or a clean close
+   * carries them. Not a durability point: the WAL is (see {@link #open}).
+   */
   public void commit() {
     meta.put(META_CURRENT_REV, currentRev);
     meta.put(META_CONSISTENT_INDEX, consistentIndex);
-    db.commit();
   }
 
   public long sizeBytes() {
@@ -203,10 +264,31 @@ public final class MvccStore implements Closeable {
       return;
     }
     closed = true;
-    if (file != null) {
-      commit();
+    if (file == null) {
+      db.close();
+      return;
     }
+    commit();
+    db.commit(); // without a transaction log this flushes and syncs the file
     db.close();
+    try {
+      Path marker = cleanMarker(file);
+      try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(marker,
+          java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE)) {
+        ch.force(true);
+      }
+      syncDirectory(marker.toAbsolutePath().getParent());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Closes without marking the file clean: the next {@link #open} refuses it. */
+  public synchronized void abandon() {
+    if (!closed) {
+      closed = true;
+      db.close();
+    }
   }
 
   /** The persisted lease table (id → TTL seconds), written by the apply layer, committed with the data. */
@@ -233,19 +315,56 @@ public final class MvccStore implements Closeable {
   }
 
   /**
-   * Replaces the whole store by a snapshot written by {@link #exportTo}: the file is checked first,
-   * then every table is replaced and committed at once (a crash leaves the old or the new store),
-   * and the in-memory index is rebuilt.
+   * Replaces the whole store by a snapshot written by {@link #exportTo}: the file is checked first
+   * (a damaged one changes nothing), then every table is replaced and the in-memory index rebuilt.
    */
   public synchronized void replaceFrom(Path snapshot) throws IOException {
     StoreSnapshot.verify(snapshot);
-    try {
-      StoreSnapshot.load(db, snapshot);
-    } catch (IOException | RuntimeException e) {
-      db.rollback();
-      throw e;
+    // A failure past the check (an I/O error) leaves a mixed store: the caller stops, and the next
+    // start, finding the file not cleanly closed, rebuilds it from a snapshot and the WAL.
+    StoreSnapshot.load(db, snapshot);
+    index.clear();
+    restore();
+  }
+
+  /**
+   * Every entry of the revision tree in revision order, in etcd's key-bucket layout (revision key,
+   * {@code mvccpb.KeyValue} bytes): for a backup taken while no write runs. Not synchronized, so
+   * reads go on meanwhile.
+   */
+  public void forEachRevision(java.util.function.BiConsumer<byte[], byte[]> action) {
+    for (Map.Entry<byte[], byte[]> e : tree.entrySet()) {
+      action.accept(e.getKey(), e.getValue());
     }
-    db.commit();
+  }
+
+  /**
+   * Restoring a backup into an empty store: one revision tree entry in etcd's key-bucket layout.
+   * {@link #finishLoad} ends the load.
+   */
+  public synchronized void loadRevision(byte[] key, byte[] value) {
+    Revision.fromBytes(key); // checks the layout
+    parse(value);
+    treePut(key, value);
+    if (++loadedSinceCommit >= LOAD_COMMIT_EVERY) {
+      db.commit(); // bounds MapDB's pending transaction; an interrupted restore is discarded whole anyway
+      loadedSinceCommit = 0;
+    }
+  }
+
+  private static final int LOAD_COMMIT_EVERY = 10_000;
+  private int loadedSinceCommit;
+
+  /**
+   * Ends a load: records the compaction and consistent index, commits, and rebuilds the index. As
+   * etcd, the current revision is the newest loaded one, or the compaction revision if that is newer.
+   */
+  public synchronized void finishLoad(long compactRevision, long consistentIndex) {
+    long newest = tree.isEmpty() ? 1 : Revision.fromBytes(tree.lastKey()).main();
+    meta.put(META_COMPACT_REV, compactRevision);
+    this.consistentIndex = consistentIndex;
+    currentRev = Math.max(Math.max(newest, compactRevision), 1);
+    commit();
     index.clear();
     restore();
   }

@@ -56,6 +56,8 @@ public final class PeerTransport {
   private final NetClient client;
   /** Test-only fault switch: traffic to and from these members is dropped. */
   private final Set<Long> cut = ConcurrentHashMap.newKeySet();
+  static final long CUT_FILE_POLL_MILLIS = 100;
+  private long cutFileTimer;
   private Handler<Message> messageHandler = m -> { };
   private java.util.function.LongPredicate refused = id -> false;
   private Runnable onRefusedSelf = () -> { };
@@ -65,6 +67,8 @@ public final class PeerTransport {
   private Function<Buffer, Future<Buffer>> requestHandler =
       b -> Future.failedFuture(new PeerRequestException(12, "no request handler"));
   private long nextRequestId = 1;
+  private java.util.function.BiFunction<NetServerOptions, URI, NetServerOptions> serverTls = (options, url) -> options;
+  private io.vertx.core.net.ClientSSLOptions clientSsl = new io.vertx.core.net.ClientSSLOptions();
   private boolean closed;
 
   /** Must be called on the context (e.g. a verticle's) that will own the transport. */
@@ -110,12 +114,22 @@ public final class PeerTransport {
     });
   }
 
+  /**
+   * TLS for https peer URLs (etcd's --peer-* flags): {@code serverTls} configures a listener for its
+   * URL, {@code clientSsl} is used to dial members whose URL is https.
+   */
+  public void tls(java.util.function.BiFunction<NetServerOptions, URI, NetServerOptions> serverTls,
+      io.vertx.core.net.ClientSSLOptions clientSsl) {
+    this.serverTls = serverTls;
+    this.clientSsl = clientSsl;
+  }
+
   /** Listens on the peer URLs (host and port of each). */
   public Future<Void> listen(List<URI> urls) {
     List<Future<NetServer>> listening = new ArrayList<>();
     for (URI url : urls) {
-      NetServer server = vertx.createNetServer(new NetServerOptions().setHost(url.getHost()).setPort(url.getPort())
-          .setTcpNoDelay(true));
+      NetServer server = vertx.createNetServer(serverTls.apply(new NetServerOptions().setHost(url.getHost())
+          .setPort(url.getPort()).setTcpNoDelay(true), url));
       server.connectHandler(this::accepted);
       servers.add(server);
       listening.add(server.listen());
@@ -172,6 +186,11 @@ public final class PeerTransport {
         promise.fail(new PeerRequestException(PeerRequestException.NO_ANSWER, "unknown or unreachable member"));
         return;
       }
+      if (!peer.accepted) {
+        // Not connected (down, or redialing): fail now so the caller can retry elsewhere, not after a timeout.
+        promise.fail(new PeerRequestException(PeerRequestException.NO_ANSWER, "not connected to the member"));
+        return;
+      }
       long requestId = nextRequestId++;
       long timer = vertx.setTimer(timeoutMillis, t -> {
         PendingRequest p = peer.pending.remove(requestId);
@@ -190,6 +209,17 @@ public final class PeerTransport {
     return promise.future();
   }
 
+  /**
+   * The members whose connection has been up (HELLO accepted, not cut) for at least {@code forMillis},
+   * as etcd's transport reports peers active since a time.
+   */
+  public long[] activePeers(long forMillis) {
+    long now = System.nanoTime();
+    return peers.values().stream()
+        .filter(p -> p.accepted && !cut.contains(p.id) && now - p.activeSinceNanos >= forMillis * 1_000_000)
+        .mapToLong(p -> p.id).toArray();
+  }
+
   /** Whether the connection to a member is up and its HELLO was accepted. */
   public boolean connected(long peerId) {
     Peer peer = peers.get(peerId);
@@ -202,10 +232,41 @@ public final class PeerTransport {
     cut.addAll(memberIds);
   }
 
+  /**
+   * Test-only fault switch for tests that run members as separate processes: when the JVM runs with
+   * {@code -Dvetcd.test.peerCutFile=<path>}, that file is read every {@value #CUT_FILE_POLL_MILLIS}
+   * ms and its hex member ids (separated by commas or white space) are {@link #cut}; a missing or
+   * empty file heals the partition. Without the property (always, outside tests) nothing happens.
+   */
+  public void watchCutFile(String path) {
+    if (path == null || path.isBlank()) {
+      return;
+    }
+    log.warn("test fault switch on: peer traffic is cut to and from the members listed in {}", path);
+    cutFileTimer = vertx.setPeriodic(CUT_FILE_POLL_MILLIS, t -> vertx.fileSystem().readFile(path).onComplete(ar -> {
+      Set<Long> ids = new java.util.HashSet<>();
+      if (ar.succeeded()) {
+        for (String id : ar.result().toString(StandardCharsets.UTF_8).trim().split("[,\\s]+")) {
+          if (!id.isEmpty()) {
+            ids.add(Long.parseUnsignedLong(id, 16));
+          }
+        }
+      }
+      if (!ids.equals(cut)) {
+        log.warn("test fault switch: cutting peer traffic to and from {}",
+            ids.stream().map(Long::toHexString).toList());
+        cut(ids);
+      }
+    }));
+  }
+
   public Future<Void> close() {
     Promise<Void> done = Promise.promise();
     onContext(() -> {
       closed = true;
+      if (cutFileTimer != 0) {
+        vertx.cancelTimer(cutFileTimer);
+      }
       for (Peer peer : peers.values()) {
         peer.close();
       }
@@ -359,6 +420,7 @@ public final class PeerTransport {
     long dropped;
     NetSocket socket;
     boolean accepted;
+    long activeSinceNanos;
     boolean gone;
     long backoffMillis = BACKOFF_MIN_MILLIS;
     long redialTimer = -1;
@@ -373,7 +435,12 @@ public final class PeerTransport {
       if (gone || closed) {
         return;
       }
-      client.connect(url.getPort(), url.getHost()).onComplete(ar -> {
+      io.vertx.core.net.ConnectOptions to = new io.vertx.core.net.ConnectOptions().setHost(url.getHost())
+          .setPort(url.getPort());
+      if (url.getScheme().equals("https")) {
+        to.setSsl(true).setSslOptions(clientSsl);
+      }
+      client.connect(to).onComplete(ar -> {
         if (ar.failed()) {
           problem("cannot reach " + url + ": " + ar.cause().getMessage());
           redial();
@@ -399,6 +466,7 @@ public final class PeerTransport {
       switch (frame.getByte(0)) {
         case Frames.HELLO_OK -> {
           accepted = true;
+          activeSinceNanos = System.nanoTime();
           backoffMillis = BACKOFF_MIN_MILLIS;
           if (lastProblem != null || dropped > 0) {
             log.info("peer {} is active again{}", Long.toHexString(id),

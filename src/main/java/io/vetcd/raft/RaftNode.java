@@ -167,6 +167,8 @@ public final class RaftNode {
     }
 
     public ConfState confState() { return new ConfState(new ArrayList<>(voters), new ArrayList<>(learners)); }
+    /** Whether this node is a learner of its current configuration (it replicates the log but does not vote). */
+    public boolean isLearner() { return learners.contains(id); }
 
     // ------------------------------------------------------------------ app API
 

@@ -107,6 +107,13 @@ public final class ApplyVerticle extends VerticleBase {
   /** Set when the member stops: no new commits; the composition root commits and closes the store. */
   private boolean stopping;
   private io.vertx.core.Promise<Void> idle;
+  private boolean strictReconfigCheck = true;
+
+  /** etcd's {@code --strict-reconfig-check} (default true): refuse membership changes that risk the quorum. */
+  public ApplyVerticle strictReconfigCheck(boolean strict) {
+    this.strictReconfigCheck = strict;
+    return this;
+  }
 
   public ApplyVerticle(MvccStore store, Lessor lessor, Membership membership, long requestTimeoutMillis,
       long electionTimeoutMillis, long quotaBytes) {
@@ -159,9 +166,13 @@ public final class ApplyVerticle extends VerticleBase {
     bus.<Commands.ExpiredLeases>localConsumer(Addresses.APPLY_EXPIRED_LEASES, this::onExpiredLeases);
     bus.<Commands.History>localConsumer(Addresses.APPLY_HISTORY, this::onHistory);
     bus.localConsumer(Addresses.APPLY_FROM_RAFT, this::onFromRaft);
+    bus.localConsumer(Addresses.APPLY_BACKUP, backup -> {
+      applyQueue.add(backup); // in log order, after the entries already committed
+      drainApplyQueue();
+    });
     bus.<byte[]>localConsumer(Addresses.APPLY_FORWARDED, this::onForwarded);
     cluster = new ClusterService(vertx, memberTable, membership.localMemberId(), requestTimeoutMillis, this::header,
-        () -> leader, () -> leaderId);
+        () -> leader, () -> leaderId).strictReconfigCheck(strictReconfigCheck);
     bus.localConsumer(Addresses.CLUSTER, cluster::onRequest);
     bus.localConsumer(CLUSTER_INFO, m -> m.reply(cluster.clusterInfo()));
     return Future.succeededFuture();
@@ -307,42 +318,49 @@ public final class ApplyVerticle extends VerticleBase {
     }
     if (dirty) {
       dirty = false;
-      committing = true;
       store.setConsistentIndex(appliedIndex);
       memberTable.setAppliedTerm(appliedTerm);
-      long durableIndex = appliedIndex;
-      vertx.executeBlocking(() -> {
-        store.commit();
-        return null;
-      }, true).onComplete(ar -> {
-        if (ar.succeeded() && durableIndex - lastSnapshotIndex >= snapshotCount) {
-          // The store holds everything up to durableIndex: the log before it may go, but a tail stays
-          // for followers that are only a little behind (etcd keeps 5000 entries).
-          lastSnapshotIndex = durableIndex;
-          long keep = Math.min(5000, snapshotCount / 2);
-          if (durableIndex - keep > 0) {
-            vertx.eventBus().send(Addresses.RAFT, new Raft.Compact(durableIndex - keep));
-          }
-        }
-        committing = false;
-        if (stopping) {
-          if (ar.failed()) {
-            log.warn("MapDB commit failed while stopping: {}", ar.cause().toString());
-          }
-          store.setConsistentIndex(appliedIndex);
-          if (idle != null) {
-            idle.tryComplete();
-          }
-          return;
-        }
-        if (ar.failed()) {
-          // A store that cannot commit cannot keep its promises: stop loudly.
-          log.error("MapDB commit failed; stopping the member", ar.cause());
-          Runtime.getRuntime().halt(70);
-        }
-        drainApplyQueue();
-      });
+      long commitStartNanos = System.nanoTime();
+      store.commit();
+      io.vetcd.metrics.MemberMetrics.of(vertx).backendCommitSeconds.observeNanos(System.nanoTime() - commitStartNanos);
+      if (snapshots != null && appliedIndex - lastSnapshotIndex >= snapshotCount) {
+        checkpoint();
+      }
     }
+  }
+
+  /**
+   * Every {@code --snapshot-count} applied entries: writes the store to a snapshot file (fsynced),
+   * then lets raft drop the log before it, keeping a tail for followers that are only a little
+   * behind (etcd keeps 5000 entries). The snapshot file and the WAL after it are the durable
+   * state: a store that was not closed cleanly is rebuilt from them. No write runs meanwhile.
+   */
+  private void checkpoint() {
+    committing = true;
+    long index = appliedIndex;
+    long snapTerm = appliedTerm;
+    List<Long> voters = memberTable.voters();
+    List<Long> learners = memberTable.learners();
+    io.vetcd.metrics.MemberMetrics metrics = io.vetcd.metrics.MemberMetrics.of(vertx);
+    vertx.executeBlocking(() -> {
+      long startNanos = System.nanoTime();
+      Snapshots.Info written = snapshots.write(store, index, snapTerm, voters, learners);
+      metrics.snapshotSaveSeconds.observeNanos(System.nanoTime() - startNanos);
+      return written;
+    }, false)
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            // Without a snapshot the log must stay whole; a disk that cannot take one is a member in trouble.
+            log.error("cannot write the store snapshot at index {}; stopping the member", index, ar.cause());
+            Runtime.getRuntime().halt(70);
+          }
+          lastSnapshotIndex = index;
+          long keep = Math.min(5000, snapshotCount / 2);
+          if (index - keep > 0) {
+            vertx.eventBus().send(Addresses.RAFT, new Raft.Compact(index - keep));
+          }
+          afterSnapshotWork();
+        });
   }
 
   /**
@@ -377,7 +395,10 @@ public final class ApplyVerticle extends VerticleBase {
       long revisionBefore = store.currentRevision();
       vertx.executeBlocking(() -> {
         store.replaceFrom(java.nio.file.Path.of(install.path()));
-        java.nio.file.Files.deleteIfExists(java.nio.file.Path.of(install.path()));
+        store.commit();
+        MemberTable installedMembers = new MemberTable(store.clusterTable());
+        snapshots.adopt(java.nio.file.Path.of(install.path()), store.consistentIndex(), installedMembers.appliedTerm(),
+            installedMembers.voters(), installedMembers.learners());
         return null;
       }, false).onComplete(ar -> {
         if (ar.failed()) {
@@ -393,10 +414,39 @@ public final class ApplyVerticle extends VerticleBase {
         }
         afterSnapshotWork();
       });
+    } else if (work.body() instanceof Commands.Backup) {
+      backup(work);
     } else {
       committing = false;
       drainApplyQueue();
     }
+  }
+
+  /** A backup for Maintenance.Snapshot: the store as committed now, in etcd's format, on a worker. */
+  private void backup(Message<Object> work) {
+    if (snapshots == null) {
+      work.fail(1, "snapshots are not set up on this member");
+      afterSnapshotWork();
+      return;
+    }
+    vertx.executeBlocking(() -> {
+      java.nio.file.Path file = snapshots.newBackupFile();
+      try {
+        EtcdBackup.Written written = EtcdBackup.write(store, file);
+        return new Commands.BackupWritten(file.toString(), written.sizeBytes(), written.sha256());
+      } catch (java.io.IOException | RuntimeException e) {
+        java.nio.file.Files.deleteIfExists(file);
+        throw e;
+      }
+    }, false).onComplete(ar -> {
+      if (ar.succeeded()) {
+        work.reply(ar.result());
+      } else {
+        log.error("cannot write a backup", ar.cause());
+        work.fail(1, String.valueOf(ar.cause().getMessage()));
+      }
+      afterSnapshotWork();
+    });
   }
 
   private static Raft.SnapshotReady ready(Snapshots.Info info) {

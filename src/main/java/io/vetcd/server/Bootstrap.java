@@ -59,7 +59,7 @@ public final class Bootstrap {
           }
         }
       }
-      Discovery.ClusterInfo info = Discovery.ask(ask, 5000);
+      Discovery.ClusterInfo info = Discovery.ask(ask, 5000, Tls.peer(config).clientOptions());
       List<Member> found = ClusterService.parseMembers(info.members());
       Set<String> ownSet = new HashSet<>(own);
       Member self = found.stream().filter(m -> new HashSet<>(m.getPeerURLsList()).equals(ownSet)).findFirst()
@@ -74,9 +74,7 @@ public final class Bootstrap {
           found.size());
     }
     if (!Files.exists(identityFile)) {
-      Path tmp = identityFile.resolveSibling("identity.tmp");
-      Files.writeString(tmp, String.format("%016x %016x%n", localId, clusterId), StandardCharsets.US_ASCII);
-      Files.move(tmp, identityFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      saveIdentity(config.dataDir(), localId, clusterId);
     }
     if (members.isRemoved(localId)) {
       throw new IllegalStateException("the member has been permanently removed from the cluster");
@@ -89,6 +87,14 @@ public final class Bootstrap {
       list.add(m);
     }
     return new Membership(clusterId, localId, list);
+  }
+
+  /** Records a member's id and its cluster's id in {@code <dataDir>/member/identity}. */
+  static void saveIdentity(Path dataDir, long localId, long clusterId) throws IOException {
+    Path identityFile = dataDir.resolve("member").resolve("identity");
+    Path tmp = identityFile.resolveSibling("identity.tmp");
+    Files.writeString(tmp, String.format("%016x %016x%n", localId, clusterId), StandardCharsets.US_ASCII);
+    Files.move(tmp, identityFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
   }
 
   /**

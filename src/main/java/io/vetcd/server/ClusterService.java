@@ -71,6 +71,10 @@ public final class ClusterService {
   private final LongSupplier leaderId;
   private final Map<Long, Pending> pending = new HashMap<>();
   private long nextRequestId = 1;
+  private boolean strictReconfigCheck = true;
+
+  /** etcd's {@code HealthInterval}: a peer counts as active once connected this long. */
+  static final long HEALTH_INTERVAL_MILLIS = 5000;
 
   public ClusterService(Vertx vertx, MemberTable table, long localId, long timeoutMillis,
       Supplier<ResponseHeader> header, BooleanSupplier leader, LongSupplier leaderId) {
@@ -81,6 +85,12 @@ public final class ClusterService {
     this.header = header;
     this.leader = leader;
     this.leaderId = leaderId;
+  }
+
+  /** etcd's {@code --strict-reconfig-check} (default true). */
+  public ClusterService strictReconfigCheck(boolean strict) {
+    this.strictReconfigCheck = strict;
+    return this;
   }
 
   /** The cluster API header: no revision, as etcd. */
@@ -198,10 +208,11 @@ public final class ClusterService {
         }
         Member m = Member.newBuilder().setID(id).addAllPeerURLs(add.getPeerURLsList())
             .setIsLearner(add.getIsLearner()).build();
-        return propose(request, add.getIsLearner() ? ConfChangeType.ADD_LEARNER : ConfChangeType.ADD_NODE, m);
+        return mayAdd(m).compose(ok ->
+            propose(request, add.getIsLearner() ? ConfChangeType.ADD_LEARNER : ConfChangeType.ADD_NODE, m));
       } else if (request instanceof MemberRemoveRequest remove) {
         Member m = existing(remove.getID());
-        return propose(request, ConfChangeType.REMOVE_NODE, m);
+        return mayRemove(m).compose(ok -> propose(request, ConfChangeType.REMOVE_NODE, m));
       } else if (request instanceof MemberUpdateRequest update) {
         Member m = existing(update.getID());
         checkUrls(update.getPeerURLsList(), update.getID());
@@ -220,6 +231,9 @@ public final class ClusterService {
               if (match[1] < match[0] * 0.9) {
                 return Future.failedFuture(LEARNER_NOT_READY);
               }
+              if (strictReconfigCheck && startedVoters() + 1 < (voters().size() + 1) / 2 + 1) {
+                return Future.failedFuture(Errors.NOT_ENOUGH_STARTED_MEMBERS);
+              }
               return propose(request, ConfChangeType.PROMOTE_LEARNER, m.toBuilder().setIsLearner(false).build());
             });
       }
@@ -227,6 +241,88 @@ public final class ClusterService {
     } catch (EtcdException e) {
       return Future.failedFuture(e);
     }
+  }
+
+  // ---- --strict-reconfig-check, as etcd 3.4's mayAddMember / mayRemoveMember / mayPromoteMember ----
+
+  private List<Member> voters() {
+    return table.members().stream().filter(m -> !m.getIsLearner()).toList();
+  }
+
+  /** Voters that have started: published their name through raft (an added member has none yet). */
+  private int startedVoters() {
+    return (int) voters().stream().filter(m -> !m.getName().isEmpty()).count();
+  }
+
+  /** This member (the leader) and the peers connected to it for at least {@code forMillis}. */
+  private Future<java.util.Set<Long>> activePeers(long forMillis) {
+    return vertx.eventBus().<long[]>request(Addresses.RAFT, new Raft.ActivePeers(forMillis))
+        .map(reply -> {
+          java.util.Set<Long> ids = new java.util.HashSet<>();
+          for (long id : reply.body()) {
+            ids.add(id);
+          }
+          ids.add(localId);
+          return ids;
+        });
+  }
+
+  /**
+   * Adding a voter needs a quorum of the new configuration among the started voters (a cluster of one
+   * may always grow to two); adding any member needs every voter connected to this one.
+   */
+  private Future<Void> mayAdd(Member m) {
+    if (!strictReconfigCheck) {
+      return Future.succeededFuture();
+    }
+    List<Member> voters = voters();
+    int members = voters.size() + 1;
+    int started = startedVoters();
+    if (!m.getIsLearner() && !(started == 1 && members == 2) && started < members / 2 + 1) {
+      log.warn("rejecting member add: not enough started members ({} of {})", started, members);
+      return Future.failedFuture(Errors.NOT_ENOUGH_STARTED_MEMBERS);
+    }
+    return activePeers(HEALTH_INTERVAL_MILLIS).compose(active -> {
+      if (!voters.stream().allMatch(v -> active.contains(v.getID()))) {
+        log.warn("rejecting member add: this member is not connected to every voter");
+        return Future.failedFuture(Errors.UNHEALTHY);
+      }
+      return Future.succeededFuture();
+    });
+  }
+
+  /**
+   * Removing a voter needs a quorum of the remaining voters started and, unless the removed member is
+   * another member that is down anyway, enough connected voters left to keep a quorum.
+   */
+  private Future<Void> mayRemove(Member m) {
+    if (!strictReconfigCheck || m.getIsLearner()) {
+      return Future.succeededFuture();
+    }
+    List<Member> voters = voters();
+    List<Member> others = voters.stream().filter(v -> v.getID() != m.getID()).toList();
+    long started = others.stream().filter(v -> !v.getName().isEmpty()).count();
+    if (started < others.size() / 2 + 1) {
+      log.warn("rejecting member remove: not enough started members ({} of {})", started, others.size());
+      return Future.failedFuture(Errors.NOT_ENOUGH_STARTED_MEMBERS);
+    }
+    return activePeers(0).compose(up -> {
+      if (m.getID() != localId && !up.contains(m.getID())) {
+        return Future.succeededFuture(); // a member that is down is not part of the active quorum
+      }
+      return activePeers(HEALTH_INTERVAL_MILLIS);
+    }).compose(active -> {
+      if (active == null) {
+        return Future.succeededFuture();
+      }
+      long connected = voters.stream().filter(v -> active.contains(v.getID())).count();
+      if (connected - 1 < 1 + (voters.size() - 1) / 2) {
+        log.warn("rejecting member remove: {} of {} voters connected, removing one would lose the quorum",
+            connected, voters.size());
+        return Future.failedFuture(Errors.UNHEALTHY);
+      }
+      return Future.succeededFuture();
+    });
   }
 
   private Member existing(long id) {

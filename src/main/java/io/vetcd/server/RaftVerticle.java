@@ -54,7 +54,11 @@ public final class RaftVerticle extends VerticleBase {
   private static final long FORWARD_TIMEOUT_MILLIS = 5_000;
 
   /** Where the peers are: the cluster id, the URLs to listen on, and each other member's peer URLs. */
-  public record Peers(long clusterId, List<URI> listenUrls, Map<Long, List<String>> peerUrls) {}
+  public record Peers(long clusterId, List<URI> listenUrls, Map<Long, List<String>> peerUrls, Tls tls) {
+    public Peers(long clusterId, List<URI> listenUrls, Map<Long, List<String>> peerUrls) {
+      this(clusterId, listenUrls, peerUrls, null);
+    }
+  }
 
   private record Held<T>(T item, long sinceMillis) {}
 
@@ -69,6 +73,8 @@ public final class RaftVerticle extends VerticleBase {
   private final List<Held<Raft.Propose>> queuedProposals = new ArrayList<>();
   private final List<Held<Raft.ProposeConfChange>> queuedConfChanges = new ArrayList<>();
   private Snapshots snapshots;
+  private io.vetcd.metrics.MemberMetrics metrics;
+  private long probeTimerId = -1;
   private Runnable onRemoved = () -> { };
   private final java.util.Set<Long> removed = new java.util.HashSet<>();
   /** Compact the raft log and the WAL up to here at the next Ready (0: nothing asked). */
@@ -90,6 +96,7 @@ public final class RaftVerticle extends VerticleBase {
   private long lastTerm = -1;
   private long lastCommit = -1;
   private Role lastRole;
+  private boolean lastLearner;
   private long timerId;
   private boolean stopping;
   private io.vertx.core.Promise<Void> idle;
@@ -117,12 +124,47 @@ public final class RaftVerticle extends VerticleBase {
     return this;
   }
 
+  /** First byte of a peer request that only measures the round trip (answered with itself). */
+  static final byte PROBE_REQUEST = 0x21;
+  /** How often each peer's round trip is measured (etcd probes its peers every few seconds). */
+  private static final long PROBE_INTERVAL_MILLIS = 5_000;
+
+  private void probePeers() {
+    io.vetcd.raft.ConfState members = node.confState();
+    List<Long> everyone = new ArrayList<>(members.voters());
+    everyone.addAll(members.learners());
+    for (long peer : everyone) {
+      if (peer == node.id()) {
+        continue;
+      }
+      long sentNanos = System.nanoTime();
+      transport.request(peer, Buffer.buffer(new byte[] {PROBE_REQUEST}), PROBE_INTERVAL_MILLIS)
+          .onSuccess(reply -> metrics.peerRoundTrip(peer, System.nanoTime() - sentNanos));
+    }
+  }
+
   @Override
   public Future<?> start() {
+    metrics = io.vetcd.metrics.MemberMetrics.of(vertx);
+    probeTimerId = vertx.setPeriodic(PROBE_INTERVAL_MILLIS, t -> probePeers());
     RaftStatus.setLeader(vertx, 0);
     vertx.eventBus().localConsumer(Addresses.RAFT, this::onMessage);
     vertx.eventBus().<Raft.ForwardToLeader>localConsumer(Addresses.RAFT_FORWARD, this::onForward);
     transport = new PeerTransport(vertx, peers.clusterId(), node.id());
+    if (peers.tls() != null) {
+      Tls tls = peers.tls();
+      try {
+        transport.tls((options, url) -> {
+          try {
+            return tls.apply(options, url);
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        }, tls.clientOptions());
+      } catch (java.io.IOException e) {
+        return Future.failedFuture(e);
+      }
+    }
     transport.messageHandler(this::onPeerMessage);
     transport.requestHandler(this::onPeerRequest);
     transport.clusterInfo(() -> vertx.eventBus().<Buffer>request(ApplyVerticle.CLUSTER_INFO, "")
@@ -134,6 +176,7 @@ public final class RaftVerticle extends VerticleBase {
     for (Map.Entry<Long, List<String>> peer : peers.peerUrls().entrySet()) {
       transport.addPeer(peer.getKey(), peer.getValue());
     }
+    transport.watchCutFile(System.getProperty("vetcd.test.peerCutFile")); // test-only partitions
     timerId = vertx.setPeriodic(heartbeatIntervalMillis, t -> {
       queuedTicks++;
       pump();
@@ -149,6 +192,7 @@ public final class RaftVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(timerId);
+    vertx.cancelTimer(probeTimerId);
     stopping = true;
     Future<Void> closed = transport == null ? Future.succeededFuture() : transport.close();
     if (!persisting) {
@@ -209,6 +253,9 @@ public final class RaftVerticle extends VerticleBase {
 
   /** A peer's forwarded call: answered by the local apply verticle if this member leads. */
   private Future<Buffer> onPeerRequest(Buffer payload) {
+    if (payload.length() == 1 && payload.getByte(0) == PROBE_REQUEST) {
+      return Future.succeededFuture(payload);
+    }
     if (payload.length() == 17 && payload.getByte(0) == Snapshots.CHUNK_REQUEST && snapshots != null) {
       return vertx.executeBlocking(() -> snapshots.chunk(payload), false);
     }
@@ -234,6 +281,9 @@ public final class RaftVerticle extends VerticleBase {
       queuedConfChanges.add(new Held<>(change, nowMillis()));
     } else if (body instanceof Raft.Compact compact) {
       compactTo = Math.max(compactTo, compact.index());
+    } else if (body instanceof Raft.ActivePeers active) {
+      message.reply(transport.activePeers(active.forMillis()));
+      return;
     } else if (body instanceof Raft.LearnerProgress progress) {
       long[] match = node.matchIndexes(progress.memberId());
       if (match == null) {
@@ -440,7 +490,9 @@ public final class RaftVerticle extends VerticleBase {
         wal.saveSnapshotMarker(m);
       }
       wal.append(walEntries, hardState);
+      long syncStartNanos = System.nanoTime();
       wal.sync();
+      metrics.walFsyncSeconds.observeNanos(System.nanoTime() - syncStartNanos);
       if (m != null) {
         wal.releaseBefore(m.index() + 1);
       }
@@ -607,12 +659,20 @@ public final class RaftVerticle extends VerticleBase {
   }
 
   private void publishState() {
+    boolean learner = node.isLearner();
+    if (learner != lastLearner) {
+      lastLearner = learner;
+      RaftStatus.setLearner(vertx, learner);
+    }
     long leaderId = node.leaderId();
     long term = node.term();
     long commit = node.commitIndex();
     Role role = node.role();
     if (leaderId == lastLeaderId && term == lastTerm && commit == lastCommit && role == lastRole) {
       return;
+    }
+    if (leaderId != 0 && leaderId != lastLeaderId) {
+      metrics.leaderChanges.increment();
     }
     if (role != lastRole || leaderId != lastLeaderId) {
       if (role == Role.LEADER) {
@@ -628,6 +688,7 @@ public final class RaftVerticle extends VerticleBase {
     lastCommit = commit;
     lastRole = role;
     RaftStatus.setLeader(vertx, leaderId);
+    RaftStatus.setTerm(vertx, term);
     if (!pendingTransfers.isEmpty() && leaderId != 0) {
       answerTransfers(leaderId);
     }

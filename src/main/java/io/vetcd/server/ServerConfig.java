@@ -46,6 +46,7 @@ public final class ServerConfig {
       new Flag("heartbeat-interval", "100", "Time (in milliseconds) of a heartbeat interval."),
       new Flag("election-timeout", "1000", "Time (in milliseconds) for an election to timeout."),
       new Flag("snapshot-count", "100000", "Number of committed transactions to trigger a snapshot to disk."),
+      new Flag("strict-reconfig-check", "true", "Reject reconfiguration requests that would cause quorum loss."),
       new Flag("quota-backend-bytes", "0", "Raise alarms when backend size exceeds the given quota. 0 means use the default quota."),
       new Flag("max-request-bytes", "1572864", "Maximum client request size in bytes the server will accept."),
       new Flag("max-txn-ops", "128", "Maximum number of operations permitted in a transaction."),

@@ -39,6 +39,7 @@ public final class Snapshots {
   /** First byte of a peer request asking for a chunk: index (8) | offset (8). */
   public static final byte CHUNK_REQUEST = 0x20;
   private static final String SUFFIX = ".snapdb";
+  private static final String BACKUP_PREFIX = "backup-";
   private static final int KEEP = 2;
   private static final long KEEP_MILLIS = 120_000;
   private static final long CHUNK_TIMEOUT_MILLIS = 10_000;
@@ -53,11 +54,17 @@ public final class Snapshots {
   public Snapshots(Path dir) throws IOException {
     this.dir = dir;
     Files.createDirectories(dir);
-    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "{*" + SUFFIX + ".tmp,incoming.tmp}")) {
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir,
+        "{*" + SUFFIX + ".tmp,incoming.tmp," + BACKUP_PREFIX + "*}")) {
       for (Path f : files) {
         Files.deleteIfExists(f);
       }
     }
+  }
+
+  /** A new file for a backup being streamed to a client (deleted once sent, or at the next start). */
+  public Path newBackupFile() {
+    return dir.resolve(BACKUP_PREFIX + System.nanoTime() + ".db.tmp");
   }
 
   /** The last snapshot written by this process, or null. */
@@ -79,11 +86,44 @@ public final class Snapshots {
       ch.force(true);
     }
     Files.move(tmp, file(index), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+      d.force(true); // the rename is durable before the WAL may drop the log this file replaces
+    }
     Info info = new Info(index, term, List.copyOf(voters), List.copyOf(learners), Files.size(file(index)));
     latest = info;
     purge();
     log.info("wrote store snapshot at index {} ({} bytes)", index, info.size());
     return info;
+  }
+
+  /**
+   * Keeps a fetched leader snapshot (already fsynced) as this member's own snapshot file at the
+   * index its store now holds: after the WAL drops the log before it, a store rebuilt after a crash
+   * starts from this file.
+   */
+  public void adopt(Path fetched, long index, long term, List<Long> voters, List<Long> learners) throws IOException {
+    Files.move(fetched, file(index), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+      d.force(true);
+    }
+    latest = new Info(index, term, List.copyOf(voters), List.copyOf(learners), Files.size(file(index)));
+    purge();
+  }
+
+  /** The snapshot files on disk, newest (highest index) first. */
+  public List<Path> newestFirst() throws IOException {
+    List<Path> files = new ArrayList<>();
+    try (DirectoryStream<Path> found = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
+      found.forEach(files::add);
+    }
+    files.sort(java.util.Comparator.reverseOrder());
+    return files;
+  }
+
+  /** The raft index a snapshot file holds the store at, from its name. */
+  public static long indexOf(Path snapshotFile) {
+    String name = snapshotFile.getFileName().toString();
+    return Long.parseUnsignedLong(name.substring(0, name.length() - SUFFIX.length()), 16);
   }
 
   /** Deletes old snapshot files: keeps the newest few and any written in the last two minutes. */

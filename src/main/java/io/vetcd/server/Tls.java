@@ -22,17 +22,18 @@ import org.slf4j.LoggerFactory;
  * is required (--client-cert-auth).
  */
 public record Tls(String certFile, String keyFile, String trustedCaFile, boolean clientCertAuth, boolean autoTls,
-    Path autoTlsDir) {
+    Path autoTlsDir, String flagPrefix) {
   private static final Logger log = LoggerFactory.getLogger(Tls.class);
 
   public static Tls client(ServerConfig c) {
     return new Tls(c.get("cert-file"), c.get("key-file"), c.get("trusted-ca-file"), c.isEnabled("client-cert-auth"),
-        c.isEnabled("auto-tls"), c.dataDir().resolve("fixtures").resolve("client"));
+        c.isEnabled("auto-tls"), c.dataDir().resolve("fixtures").resolve("client"), "");
   }
 
   public static Tls peer(ServerConfig c) {
     return new Tls(c.get("peer-cert-file"), c.get("peer-key-file"), c.get("peer-trusted-ca-file"),
-        c.isEnabled("peer-client-cert-auth"), c.isEnabled("peer-auto-tls"), c.dataDir().resolve("fixtures").resolve("peer"));
+        c.isEnabled("peer-client-cert-auth"), c.isEnabled("peer-auto-tls"), c.dataDir().resolve("fixtures").resolve("peer"),
+        "peer-");
   }
 
   public boolean hasCertificate() {
@@ -48,8 +49,9 @@ public record Tls(String certFile, String keyFile, String trustedCaFile, boolean
       return options;
     }
     if (!hasCertificate()) {
-      throw new IllegalArgumentException("TLS key/cert (--cert-file, --key-file) must be provided for client url " + url
-          + " with HTTPS scheme");
+      throw new IllegalArgumentException(flagPrefix.isEmpty()
+          ? "TLS key/cert (--cert-file, --key-file) must be provided for client url " + url + " with HTTPS scheme"
+          : "cannot listen on TLS for " + url.getHost() + ":" + url.getPort() + ": KeyFile and CertFile are not presented");
     }
     options.setSsl(true).setKeyCertOptions(keyCert());
     if (options instanceof io.vertx.core.http.HttpServerOptions http) {
@@ -60,9 +62,28 @@ public record Tls(String certFile, String keyFile, String trustedCaFile, boolean
     }
     if (clientCertAuth) {
       if (trustedCaFile.isEmpty()) {
-        throw new IllegalArgumentException("--client-cert-auth needs --trusted-ca-file to verify client certificates");
+        throw new IllegalArgumentException("--" + flagPrefix + "client-cert-auth needs --" + flagPrefix
+            + "trusted-ca-file to verify client certificates");
       }
       options.setClientAuth(ClientAuth.REQUIRED);
+    }
+    return options;
+  }
+
+  /**
+   * How this member dials https peer URLs: it presents its peer certificate (for
+   * --peer-client-cert-auth on the other side) and verifies the peer's against --peer-trusted-ca-file
+   * and the URL's host; with only --peer-auto-tls, like etcd, it accepts any certificate.
+   */
+  public io.vertx.core.net.ClientSSLOptions clientOptions() throws IOException {
+    io.vertx.core.net.ClientSSLOptions options = new io.vertx.core.net.ClientSSLOptions();
+    if (hasCertificate()) {
+      options.setKeyCertOptions(keyCert());
+    }
+    if (!trustedCaFile.isEmpty()) {
+      options.setTrustOptions(new PemTrustOptions().addCertPath(trustedCaFile)).setHostnameVerificationAlgorithm("HTTPS");
+    } else if (autoTls) {
+      options.setTrustAll(true).setHostnameVerificationAlgorithm("");
     }
     return options;
   }

@@ -136,7 +136,8 @@ public final class WatchVerticle extends VerticleBase {
         continue;
       }
       ResponseHeader header = ResponseHeader.newBuilder().setClusterId(membership.clusterId())
-          .setMemberId(membership.localMemberId()).setRevision(out.headerRevision()).setRaftTerm(raftTerm).build();
+          .setMemberId(membership.localMemberId()).setRevision(out.headerRevision())
+          .setRaftTerm(Math.max(raftTerm, io.vetcd.bus.RaftStatus.term(vertx))).build();
       WatchResponse response = out.response().toBuilder().setHeader(header).build();
       if (out.fragment() && response.getSerializedSize() > fragmentBytesMax && response.getEventsCount() > 1) {
         for (WatchResponse fragment : io.vetcd.watch.Fragments.split(response, fragmentBytesMax)) {

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -61,6 +62,8 @@ public final class Member implements AutoCloseable {
   private final Duration readyTimeout;
   private Process process;
   private int starts;
+  /** Extra ETCD_* variables (etcd's flags as environment), the same for etcd and vetcd. */
+  private final Map<String, String> environment = new java.util.concurrent.ConcurrentHashMap<>();
 
   private Member(Kind kind, int clientPort, int peerPort, Path baseDir) {
     this.kind = kind;
@@ -110,6 +113,8 @@ public final class Member implements AutoCloseable {
   }
 
   public Kind kind() { return kind; }
+  /** Sets an environment variable (e.g. {@code ETCD_SNAPSHOT_COUNT}) for the next start. */
+  public Member withEnvironment(String name, String value) { environment.put(name, value); return this; }
   public int clientPort() { return clientPort; }
   public int peerPort() { return peerPort; }
   public Path dataDir() { return dataDir; }
@@ -151,6 +156,7 @@ public final class Member implements AutoCloseable {
     pb.redirectErrorStream(true);
     pb.redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
     pb.environment().keySet().removeIf(k -> k.startsWith("ETCD"));
+    pb.environment().putAll(environment);
     try {
       String shown = String.join(" ", command()).replace(System.getProperty("java.class.path"), "<test classpath>");
       Files.writeString(logFile, "\n===== start #" + (++starts) + " " + shown + "\n",

@@ -3,6 +3,7 @@ package io.vetcd.http;
 import static io.vetcd.http.GatewayMember.b64;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.http.HttpResponse;
@@ -37,8 +38,11 @@ class MetricsTest {
         previousFamily = family;
       } else if (line.startsWith("# TYPE ")) {
         String[] parts = line.split(" ");
-        assertTrue(List.of("gauge", "counter").contains(parts[3]), line);
+        assertTrue(List.of("gauge", "counter", "histogram").contains(parts[3]), line);
         typed.add(parts[2]);
+        if (parts[3].equals("histogram")) {
+          typed.addAll(List.of(parts[2] + "_bucket", parts[2] + "_sum", parts[2] + "_count"));
+        }
       } else {
         Matcher m = SAMPLE.matcher(line);
         assertTrue(m.matches(), "not a sample line: " + line);
@@ -80,6 +84,32 @@ class MetricsTest {
       assertTrue(after.get("etcd_server_proposals_committed_total") >= before.get("etcd_server_proposals_committed_total") + 2);
       assertTrue(after.get("etcd_server_proposals_applied_total") >= before.get("etcd_server_proposals_applied_total") + 2);
       assertEquals(before.get("etcd_server_health_success") + 1, after.get("etcd_server_health_success"));
+
+      // measured as the member works: WAL fsyncs, backend commits, gRPC calls by method and code
+      assertTrue(after.get("etcd_disk_wal_fsync_duration_seconds_count")
+          >= before.get("etcd_disk_wal_fsync_duration_seconds_count") + 2, after.toString());
+      assertEquals(after.get("etcd_disk_wal_fsync_duration_seconds_count"),
+          after.get("etcd_disk_wal_fsync_duration_seconds_bucket{le=\"+Inf\"}"));
+      assertNotNull(after.get("etcd_disk_wal_fsync_duration_seconds_bucket{le=\"0.001\"}"));
+      assertNotNull(after.get("etcd_disk_wal_fsync_duration_seconds_bucket{le=\"8.192\"}"));
+      assertTrue(after.get("etcd_disk_backend_commit_duration_seconds_count")
+          >= before.get("etcd_disk_backend_commit_duration_seconds_count") + 2);
+      assertTrue(after.get("etcd_server_leader_changes_seen_total") >= 1);
+      try (io.etcd.jetcd.Client grpc = io.etcd.jetcd.Client.builder()
+          .endpoints("http://127.0.0.1:" + member.clientPort).build()) {
+        var k = io.etcd.jetcd.ByteSequence.from("g", java.nio.charset.StandardCharsets.UTF_8);
+        grpc.getKVClient().put(k, k).get(10, java.util.concurrent.TimeUnit.SECONDS);
+        grpc.getKVClient().get(k).get(10, java.util.concurrent.TimeUnit.SECONDS);
+        var compacted = grpc.getKVClient().get(k, io.etcd.jetcd.options.GetOption.builder().withRevision(1_000_000).build());
+        assertThrows(java.util.concurrent.ExecutionException.class, () -> compacted.get(10, java.util.concurrent.TimeUnit.SECONDS));
+      }
+      Map<String, Double> grpcAfter = scrape(member);
+      assertEquals(1.0, grpcAfter.get("grpc_server_handled_total{grpc_code=\"OK\",grpc_method=\"Put\","
+          + "grpc_service=\"etcdserverpb.KV\",grpc_type=\"unary\"}"), grpcAfter.keySet().toString());
+      assertEquals(1.0, grpcAfter.get("grpc_server_handled_total{grpc_code=\"OutOfRange\",grpc_method=\"Range\","
+          + "grpc_service=\"etcdserverpb.KV\",grpc_type=\"unary\"}"), grpcAfter.keySet().toString());
+      assertEquals(2.0, grpcAfter.get("grpc_server_started_total{grpc_method=\"Range\","
+          + "grpc_service=\"etcdserverpb.KV\",grpc_type=\"unary\"}"));
     }
   }
 

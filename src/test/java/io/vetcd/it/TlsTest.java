@@ -22,25 +22,9 @@ class TlsTest {
     return p.exitValue() + ":" + out;
   }
 
-  /** A CA, a server certificate for 127.0.0.1 and a client certificate, made with openssl. */
   @BeforeAll
   static void makeCertificates() throws Exception {
-    pki = Files.createTempDirectory("vetcd-pki");
-    Files.writeString(pki.resolve("san.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-    for (String[] cmd : List.of(
-        new String[] {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt",
-            "-days", "2", "-subj", "/CN=vetcd-test-ca"},
-        new String[] {"openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
-            "-subj", "/CN=vetcd-server"},
-        new String[] {"openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-            "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "san.cnf"},
-        new String[] {"openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out", "client.csr",
-            "-subj", "/CN=root"},
-        new String[] {"openssl", "x509", "-req", "-in", "client.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-            "-CAcreateserial", "-out", "client.crt", "-days", "2"})) {
-      String result = run(pki, cmd);
-      assertTrue(result.startsWith("0:"), result);
-    }
+    pki = TestPki.create();
   }
 
   static String etcdctl(InProcessMember member, String... args) throws Exception {

@@ -36,10 +36,12 @@ public final class GrpcFrontend {
   private final Calls calls;
   private final GrpcServer server;
   private final io.vetcd.api.AuthGate auth;
+  private final io.vetcd.metrics.MemberMetrics metrics;
 
   public GrpcFrontend(Vertx vertx, long maxRequestBytes, int maxTxnOps, long requestTimeoutMillis) {
     this.vertx = vertx;
     this.auth = new io.vetcd.api.AuthGate(vertx);
+    this.metrics = io.vetcd.metrics.MemberMetrics.of(vertx);
     this.calls = new Calls(vertx, maxRequestBytes, maxTxnOps, requestTimeoutMillis);
     this.server = GrpcServer.server(vertx,
         new GrpcServerOptions().setMaxMessageSize(maxRequestBytes + GRPC_OVERHEAD_BYTES));
@@ -70,9 +72,10 @@ public final class GrpcFrontend {
 
   private void bindWatch() {
     server.callHandler(WatchGrpcService.Watch, request -> {
-      if (refuseWithoutLeader(request)) {
+      if (refuseOnLearner(request) || refuseWithoutLeader(request)) {
         return;
       }
+      metrics.grpcStarted("bidi_stream", "etcdserverpb.Watch", "Watch");
       String streamKey = "g" + STREAM_IDS.incrementAndGet();
       io.vetcd.auth.AuthInfo who;
       try {
@@ -144,7 +147,7 @@ public final class GrpcFrontend {
     unary(LeaseGrpcService.LeaseTimeToLive, calls::leaseTimeToLive);
     unary(LeaseGrpcService.LeaseLeases, calls::leaseLeases);
     server.callHandler(LeaseGrpcService.LeaseKeepAlive, request -> {
-      if (refuseWithoutLeader(request)) {
+      if (refuseOnLearner(request) || refuseWithoutLeader(request)) {
         return;
       }
       GrpcServerResponse<LeaseKeepAliveRequest, LeaseKeepAliveResponse> response = request.response();
@@ -183,6 +186,38 @@ public final class GrpcFrontend {
     unary(MaintenanceGrpcService.Defragment, calls::defragment);
     unary(MaintenanceGrpcService.MoveLeader, calls::moveLeader);
     unary(MaintenanceGrpcService.Alarm, calls::alarm);
+    server.callHandler(MaintenanceGrpcService.Snapshot, request -> request.handler(snapshotRequest -> {
+      GrpcServerResponse<SnapshotRequest, SnapshotResponse> response = request.response();
+      Runnable cancel = auth.callerScope(io.vetcd.api.AuthGate.token(request.headers()),
+          () -> calls.snapshot(snapshotRequest, new io.vetcd.api.SnapshotStream.Sink() {
+            @Override
+            public void write(SnapshotResponse chunk) {
+              response.write(chunk);
+            }
+
+            @Override
+            public boolean writeQueueFull() {
+              return response.writeQueueFull();
+            }
+
+            @Override
+            public void drainHandler(Runnable handler) {
+              response.drainHandler(v -> handler.run());
+            }
+
+            @Override
+            public void end() {
+              response.end();
+            }
+
+            @Override
+            public void fail(EtcdException e) {
+              response.status(GrpcStatus.valueOf(e.code().number)).statusMessage(e.getMessage()).end();
+            }
+          }));
+      response.exceptionHandler(e -> cancel.run());
+      request.exceptionHandler(e -> cancel.run());
+    }));
   }
 
   private void bindAuth() {
@@ -208,16 +243,22 @@ public final class GrpcFrontend {
   // ---- Lock, Election ----
 
   private void bindLockAndElection(io.vetcd.api.Recipes recipes) {
-    unary(io.vetcd.pb.lock.LockGrpcService.Lock, recipes::lock);
-    unary(io.vetcd.pb.lock.LockGrpcService.Unlock, recipes::unlock);
-    unary(io.vetcd.pb.election.ElectionGrpcService.Campaign, recipes::campaign);
-    unary(io.vetcd.pb.election.ElectionGrpcService.Proclaim, recipes::proclaim);
-    unary(io.vetcd.pb.election.ElectionGrpcService.Leader, r -> recipes.leader(r.getName()));
-    unary(io.vetcd.pb.election.ElectionGrpcService.Resign, recipes::resign);
+    // Each call runs for its caller (unary() sets the caller scope around the handler).
+    unary(io.vetcd.pb.lock.LockGrpcService.Lock, r -> recipes.forCaller().lock(r));
+    unary(io.vetcd.pb.lock.LockGrpcService.Unlock, r -> recipes.forCaller().unlock(r));
+    unary(io.vetcd.pb.election.ElectionGrpcService.Campaign, r -> recipes.forCaller().campaign(r));
+    unary(io.vetcd.pb.election.ElectionGrpcService.Proclaim, r -> recipes.forCaller().proclaim(r));
+    unary(io.vetcd.pb.election.ElectionGrpcService.Leader, r -> recipes.forCaller().leader(r.getName()));
+    unary(io.vetcd.pb.election.ElectionGrpcService.Resign, r -> recipes.forCaller().resign(r));
     server.callHandler(io.vetcd.pb.election.ElectionGrpcService.Observe, request -> {
+      if (refuseOnLearner(request)) {
+        return;
+      }
       var response = request.response();
       request.handler(leaderRequest -> {
-        Runnable stop = recipes.observe(leaderRequest.getName(), response::write, e -> {
+        io.vetcd.api.Recipes forCaller =
+            auth.callerScope(io.vetcd.api.AuthGate.token(request.headers()), recipes::forCaller);
+        Runnable stop = forCaller.observe(leaderRequest.getName(), response::write, e -> {
           EtcdException error = toEtcd(e);
           response.status(GrpcStatus.valueOf(error.code().number)).statusMessage(error.getMessage()).end();
         });
@@ -234,7 +275,13 @@ public final class GrpcFrontend {
       if (refuseWithoutLeader(request)) {
         return;
       }
+      String service = method.serviceName().fullyQualifiedName();
+      metrics.grpcStarted("unary", service, method.methodName());
       request.handler(message -> {
+        if (RaftStatus.learner(vertx) && !Calls.servedByLearners(message)) {
+          request.response().status(GrpcStatus.UNAVAILABLE).statusMessage(Errors.LEARNER_REFUSED.getMessage()).end();
+          return;
+        }
         Future<?> result;
         try {
           // The caller is known to write()/read() for the synchronous part of the handler.
@@ -251,13 +298,23 @@ public final class GrpcFrontend {
             @SuppressWarnings("unchecked")
             Resp body = (Resp) ar.result();
             response.end(body);
+            metrics.grpcHandled("unary", service, method.methodName(), GrpcCode.OK.goName());
           } else {
             EtcdException e = toEtcd(ar.cause());
+            metrics.grpcHandled("unary", service, method.methodName(), e.code().goName());
             response.status(GrpcStatus.valueOf(e.code().number)).statusMessage(e.getMessage()).end();
           }
         });
       });
     });
+  }
+
+  private boolean refuseOnLearner(GrpcServerRequest<?, ?> request) {
+    if (!RaftStatus.learner(vertx)) {
+      return false;
+    }
+    request.response().status(GrpcStatus.UNAVAILABLE).statusMessage(Errors.LEARNER_REFUSED.getMessage()).end();
+    return true;
   }
 
   /** gRPC metadata {@code hasleader=true}: fail at once when the member knows no leader, as etcd does. */

@@ -58,11 +58,13 @@ final class Gateway {
   private record Unimplemented(String service, String method) implements Route {}
 
   private final Map<String, Route> routes = new HashMap<>();
+  private final Vertx vertx;
   private final AuthGate auth;
   private final long maxMessageBytes;
   private final int maxBodyBytes;
 
   Gateway(Vertx vertx, Calls calls, Recipes recipes, long maxRequestBytes) {
+    this.vertx = vertx;
     this.auth = new AuthGate(vertx);
     this.maxMessageBytes = maxRequestBytes + GRPC_OVERHEAD_BYTES;
     // JSON carries bytes in base64 (4/3 larger) and field names around them.
@@ -105,7 +107,8 @@ final class Gateway {
     // etcd 3.4 routes /hash to Hash (HashKV has no path of its own); 3.5 adds /hashkv.
     unary("maintenance/hash", HashRequest::newBuilder, calls::hash);
     unary("maintenance/hashkv", HashKVRequest::newBuilder, calls::hashKv);
-    unimplemented("maintenance/snapshot", "etcdserverpb.Maintenance", "Snapshot");
+    stream("maintenance/snapshot", (request, sink, input) -> new GatewayStream.Snapshot(calls, auth,
+        request.getHeader(AuthGate.AUTHORIZATION_HEADER), sink, input));
     unary("maintenance/transfer-leadership", MoveLeaderRequest::newBuilder, calls::moveLeader);
 
     unary("auth/authenticate", AuthenticateRequest::newBuilder, calls::authenticate);
@@ -125,13 +128,15 @@ final class Gateway {
     unary("auth/role/grant", AuthRoleGrantPermissionRequest::newBuilder, calls::roleGrantPermission);
     unary("auth/role/revoke", AuthRoleRevokePermissionRequest::newBuilder, calls::roleRevokePermission);
 
-    unary("lock/lock", LockRequest::newBuilder, recipes::lock);
-    unary("lock/unlock", UnlockRequest::newBuilder, recipes::unlock);
-    unary("election/campaign", CampaignRequest::newBuilder, recipes::campaign);
-    unary("election/proclaim", ProclaimRequest::newBuilder, recipes::proclaim);
-    unary("election/leader", LeaderRequest::newBuilder, (LeaderRequest r) -> recipes.leader(r.getName()));
-    unary("election/resign", ResignRequest::newBuilder, recipes::resign);
-    stream("election/observe", (request, sink, input) -> new GatewayStream.Observe(recipes, sink, input));
+    // Each call runs for its caller (unary() sets the caller scope around the handler).
+    unary("lock/lock", LockRequest::newBuilder, (LockRequest r) -> recipes.forCaller().lock(r));
+    unary("lock/unlock", UnlockRequest::newBuilder, (UnlockRequest r) -> recipes.forCaller().unlock(r));
+    unary("election/campaign", CampaignRequest::newBuilder, (CampaignRequest r) -> recipes.forCaller().campaign(r));
+    unary("election/proclaim", ProclaimRequest::newBuilder, (ProclaimRequest r) -> recipes.forCaller().proclaim(r));
+    unary("election/leader", LeaderRequest::newBuilder, (LeaderRequest r) -> recipes.forCaller().leader(r.getName()));
+    unary("election/resign", ResignRequest::newBuilder, (ResignRequest r) -> recipes.forCaller().resign(r));
+    stream("election/observe", (request, sink, input) -> new GatewayStream.Observe(
+        auth.callerScope(request.getHeader(AuthGate.AUTHORIZATION_HEADER), recipes::forCaller), sink, input));
   }
 
   static boolean isGatewayPath(String path) {
@@ -172,6 +177,9 @@ final class Gateway {
       Future<? extends Message> answer;
       try {
         Message message = parseMessage(body.toString(StandardCharsets.UTF_8), route.request().get());
+        if (io.vetcd.bus.RaftStatus.learner(vertx) && !Calls.servedByLearners(message)) {
+          throw io.vetcd.errors.Errors.LEARNER_REFUSED; // as etcd's gateway, which calls its gRPC API
+        }
         // The Authorization header names the caller, checked by the call as the gRPC token would be.
         answer = auth.callerScope(request.getHeader(AuthGate.AUTHORIZATION_HEADER), () -> route.call().apply(message));
       } catch (EtcdException e) {
@@ -223,6 +231,10 @@ final class Gateway {
 
   private void postStream(HttpServerRequest request, Stream route) {
     HttpServerResponse response = request.response();
+    if (io.vetcd.bus.RaftStatus.learner(vertx)) {
+      error(response, io.vetcd.errors.Errors.LEARNER_REFUSED);
+      return;
+    }
     response.setWriteQueueMaxSize(WRITE_QUEUE_BYTES);
     GatewayStream.Sink sink = new GatewayStream.Sink() {
       @Override

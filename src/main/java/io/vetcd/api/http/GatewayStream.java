@@ -271,4 +271,82 @@ abstract class GatewayStream {
       }
     }
   }
+
+  /**
+   * Maintenance.Snapshot: a server stream of the store's backup in chunks, one
+   * {@code {"result":{"remaining_bytes":…,"blob":…}}} line each, read from the file only as fast as
+   * the client takes them.
+   */
+  static final class Snapshot extends GatewayStream {
+    private final Calls calls;
+    private final io.vetcd.api.AuthGate auth;
+    private final String token;
+    private Runnable cancel;
+
+    Snapshot(Calls calls, io.vetcd.api.AuthGate auth, String token, Sink sink, Input input) {
+      super(sink, input);
+      this.calls = calls;
+      this.auth = auth;
+      this.token = token;
+    }
+
+    @Override
+    boolean bidirectional() {
+      return false;
+    }
+
+    @Override
+    Message.Builder newRequest() {
+      return io.vetcd.pb.SnapshotRequest.newBuilder();
+    }
+
+    @Override
+    void onRequest(Message request) {
+      io.vetcd.api.SnapshotStream.Sink chunks = new io.vetcd.api.SnapshotStream.Sink() {
+        @Override
+        public void write(io.vetcd.pb.SnapshotResponse chunk) {
+          if (!closed()) {
+            sink.write(GatewayJson.result(chunk));
+          }
+        }
+
+        @Override
+        public boolean writeQueueFull() {
+          return sink.writeQueueFull();
+        }
+
+        @Override
+        public void drainHandler(Runnable handler) {
+          sink.drainHandler(handler);
+        }
+
+        @Override
+        public void end() {
+          sink.end();
+          close();
+        }
+
+        @Override
+        public void fail(io.vetcd.errors.EtcdException e) {
+          if (!closed()) {
+            sink.write(GatewayJson.streamError(e));
+            sink.end();
+            close();
+          }
+        }
+      };
+      try {
+        cancel = auth.callerScope(token, () -> calls.snapshot((io.vetcd.pb.SnapshotRequest) request, chunks));
+      } catch (io.vetcd.errors.EtcdException e) {
+        chunks.fail(e);
+      }
+    }
+
+    @Override
+    protected void onClose() {
+      if (cancel != null) {
+        cancel.run();
+      }
+    }
+  }
 }

@@ -34,7 +34,7 @@ public final class HttpFrontend {
     this.serverVersion = serverVersion;
     this.calls = new Calls(vertx, maxRequestBytes, maxTxnOps, requestTimeoutMillis);
     this.gateway = new Gateway(vertx, calls, new Recipes(new BusClient(vertx, requestTimeoutMillis)), maxRequestBytes);
-    this.metrics = new Metrics(calls, quotaBackendBytes);
+    this.metrics = new Metrics(calls, quotaBackendBytes, io.vetcd.metrics.MemberMetrics.of(vertx));
   }
 
   public void handle(HttpServerRequest request) {

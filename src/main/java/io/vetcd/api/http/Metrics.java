@@ -22,9 +22,64 @@ final class Metrics {
   final AtomicLong healthSuccess = new AtomicLong();
   final AtomicLong healthFailures = new AtomicLong();
 
-  Metrics(Calls calls, long quotaBackendBytes) {
+  private final io.vetcd.metrics.MemberMetrics measured;
+
+  Metrics(Calls calls, long quotaBackendBytes, io.vetcd.metrics.MemberMetrics measured) {
     this.calls = calls;
     this.quotaBackendBytes = quotaBackendBytes;
+    this.measured = measured;
+  }
+
+  /** What the member's parts measured as they worked. */
+  private static void measured(Families out, io.vetcd.metrics.MemberMetrics m) {
+    histogram(out, "etcd_disk_wal_fsync_duration_seconds", "The latency distributions of fsync called by WAL.",
+        java.util.Map.of("", m.walFsyncSeconds));
+    histogram(out, "etcd_disk_backend_commit_duration_seconds",
+        "The latency distributions of commit called by backend.", java.util.Map.of("", m.backendCommitSeconds));
+    histogram(out, "etcd_debugging_snap_save_total_duration_seconds",
+        "The total latency distributions of save called by snapshot.", java.util.Map.of("", m.snapshotSaveSeconds));
+    counter(out, "etcd_server_leader_changes_seen_total", "The number of leader changes seen.", m.leaderChanges.sum());
+    java.util.Map<String, io.vetcd.metrics.Histogram> peers = new java.util.TreeMap<>();
+    m.peerRoundTripSeconds().forEach((to, h) -> peers.put("To=\"" + to + "\"", h));
+    if (!peers.isEmpty()) {
+      histogram(out, "etcd_network_peer_round_trip_time_seconds", "Round-Trip-Time histogram between peers", peers);
+    }
+    grpcCalls(out, "grpc_server_started_total", "Total number of RPCs started on the server.", m.grpcStarted(), false);
+    grpcCalls(out, "grpc_server_handled_total",
+        "Total number of RPCs completed on the server, regardless of success or failure.", m.grpcHandled(), true);
+  }
+
+  private static void grpcCalls(Families out, String name, String help,
+      java.util.Map<io.vetcd.metrics.MemberMetrics.GrpcCall, Long> calls, boolean withCode) {
+    if (calls.isEmpty()) {
+      return;
+    }
+    header(out, name, help, "counter");
+    java.util.TreeMap<String, Long> sorted = new java.util.TreeMap<>();
+    calls.forEach((c, n) -> sorted.merge((withCode ? "grpc_code=\"" + c.code() + "\"," : "")
+        + "grpc_method=\"" + c.method() + "\",grpc_service=\"" + c.service() + "\",grpc_type=\"" + c.type() + "\"",
+        n, Long::sum));
+    sorted.forEach((labels, n) -> out.sample(name, "{" + labels + "}", number(n)));
+  }
+
+  /** A histogram family: per label set (e.g. {@code To="..."}, or "" for none), buckets, sum and count. */
+  private static void histogram(Families out, String name, String help,
+      java.util.Map<String, io.vetcd.metrics.Histogram> byLabels) {
+    header(out, name, help, "histogram");
+    for (var e : byLabels.entrySet()) {
+      String labels = e.getKey().isEmpty() ? "" : e.getKey() + ",";
+      io.vetcd.metrics.Histogram h = e.getValue();
+      double[] bounds = h.upperBounds();
+      long[] counts = h.cumulativeCounts();
+      for (int i = 0; i < bounds.length; i++) {
+        out.sample(name, name + "_bucket", "{" + labels + "le=\"" + number(bounds[i]) + "\"}", number(counts[i]));
+      }
+      long count = h.count();
+      out.sample(name, name + "_bucket", "{" + labels + "le=\"+Inf\"}", number(count));
+      String plain = e.getKey().isEmpty() ? "" : "{" + e.getKey() + "}";
+      out.sample(name, name + "_sum", plain, number(h.sum()));
+      out.sample(name, name + "_count", plain, number(count));
+    }
   }
 
   Future<String> scrape() {
@@ -32,6 +87,9 @@ final class Metrics {
       Families out = new Families();
       if (ar.succeeded()) {
         status(out, ar.result());
+      }
+      if (measured != null) {
+        measured(out, measured);
       }
       gauge(out, "etcd_server_quota_backend_bytes", "Current backend storage quota size in bytes.", quotaBackendBytes);
       counter(out, "etcd_server_health_success", "The total number of successful health checks", healthSuccess.get());
@@ -124,7 +182,12 @@ final class Metrics {
     }
 
     void sample(String name, String labels, String value) {
-      family(name).append(name).append(labels).append(' ').append(value).append('\n');
+      sample(name, name, labels, value);
+    }
+
+    /** A sample of a family whose samples have other names (a histogram's _bucket, _sum, _count). */
+    void sample(String family, String name, String labels, String value) {
+      family(family).append(name).append(labels).append(' ').append(value).append('\n');
     }
 
     String text() {
