@@ -1,0 +1,87 @@
+package io.vetcd.bench;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vetcd.client.VetcdClient;
+import io.vetcd.pb.StatusResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * The client side of a run: one Vert.x instance and {@code --conns} {@link VetcdClient}s, each with its
+ * own HTTP/2 connection. Answers are delivered on the Vert.x event loops (the load loops never block),
+ * and nothing is retried, so every failure is counted.
+ */
+final class Connections implements AutoCloseable {
+  final Vertx vertx;
+  final List<VetcdClient> clients = new ArrayList<>();
+  final List<String> endpoints;
+  /**
+   * The load generator's own deadline per operation, a little past the request timeout: a call that
+   * never completes (a stream the client waits for forever) is counted as a failure instead of
+   * stalling the run.
+   */
+  final Duration operationDeadline;
+
+  Connections(BenchOptions o) {
+    this.operationDeadline = o.requestTimeout.plusSeconds(2);
+    this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Math.max(2, Runtime.getRuntime().availableProcessors())));
+    try {
+      this.endpoints = o.targetLeader ? List.of(leaderEndpoint(vertx, o.endpoints, o.requestTimeout)) : o.endpoints;
+      // like etcd's benchmark: connection i goes to endpoint i mod n (the others are its fallbacks)
+      for (int i = 0; i < o.connections; i++) {
+        clients.add(client(vertx, rotated(endpoints, i), o.requestTimeout));
+      }
+      // open every connection before anything is measured
+      for (VetcdClient c : clients) c.maintenance().status().block(o.requestTimeout.plusSeconds(1));
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  /** The client that load loop {@code loopIndex} uses: loops are spread evenly over the connections. */
+  VetcdClient forLoop(int loopIndex) {
+    return clients.get(loopIndex % clients.size());
+  }
+
+  static List<String> rotated(List<String> endpoints, int first) {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < endpoints.size(); i++) out.add(endpoints.get((first + i) % endpoints.size()));
+    return out;
+  }
+
+  private static VetcdClient client(Vertx vertx, List<String> endpoints, Duration requestTimeout) {
+    return VetcdClient.builder()
+        .endpoints(endpoints)
+        .vertx(vertx)
+        .requestTimeout(requestTimeout)
+        .maxRetries(0)
+        .callbackScheduler(Schedulers.immediate())
+        .build();
+  }
+
+  /** Asks each endpoint for its status and returns the one that is the leader. */
+  static String leaderEndpoint(Vertx vertx, List<String> endpoints, Duration requestTimeout) {
+    for (String endpoint : endpoints) {
+      try (VetcdClient c = client(vertx, List.of(endpoint), requestTimeout)) {
+        StatusResponse s = c.maintenance().status().block(requestTimeout.plusSeconds(1));
+        if (s != null && s.getLeader() != 0 && s.getLeader() == s.getHeader().getMemberId()) {
+          return endpoint;
+        }
+      } catch (RuntimeException e) {
+        // not reachable: try the next one
+      }
+    }
+    throw new IllegalStateException("no endpoint of " + endpoints + " is the leader");
+  }
+
+  @Override
+  public void close() {
+    for (VetcdClient c : clients) c.close();
+    vertx.close().toCompletionStage().toCompletableFuture().orTimeout(5, java.util.concurrent.TimeUnit.SECONDS)
+        .exceptionally(e -> null).join();
+  }
+}
