@@ -108,7 +108,13 @@ public final class Vetcd implements AutoCloseable {
     }
     List<HttpServerOptions> clientListeners = new ArrayList<>();
     for (URI url : config.clientUrls()) {
+      // etcd (Go gRPC) lets a client open any number of streams on one connection (many watches and
+      // keep-alives share a connection); Vert.x's default of 100 would leave the rest waiting.
       clientListeners.add(clientTls.apply(new HttpServerOptions().setHttp2ClearTextEnabled(true)
+          .setInitialSettings(new io.vertx.core.http.Http2Settings().setMaxConcurrentStreams(0xFFFFFFFFL))
+          // gRPC clients cancel streams as a matter of course (a keep-alive or watch they are done
+          // with): Netty's rapid-reset guard (200 resets in 30 s) would close their connection.
+          .setHttp2RstFloodMaxRstFramePerWindow(100_000).setHttp2RstFloodWindowDuration(30)
           .setHost(url.getHost()).setPort(url.getPort()), url));
     }
     io.vetcd.server.Snapshots snapshots = new io.vetcd.server.Snapshots(config.dataDir().resolve("member").resolve("snap"));

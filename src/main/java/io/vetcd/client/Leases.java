@@ -97,11 +97,24 @@ public final class Leases {
       ctx.runOnContext(v -> connect());
     }
 
+    /**
+     * Runs on this keep-alive's context: the gRPC connection's callbacks and timers come on other
+     * event loops, and the state (generation, timer, stream) must change on one thread only.
+     */
+    void onContext(Runnable action) {
+      if (io.vertx.core.Vertx.currentContext() == ctx) {
+        action.run();
+      } else {
+        ctx.runOnContext(v -> action.run());
+      }
+    }
+
     void connect() {
       if (done) return;
+      cancelTimer();
       long gen = ++generation;
       ep = client.currentIndex();
-      client.openStream(ep, LeaseGrpcClient.LeaseKeepAlive).onComplete(ar -> {
+      client.openStream(ep, LeaseGrpcClient.LeaseKeepAlive).onComplete(ar -> onContext(() -> {
         if (gen != generation || done) {
           if (ar.succeeded()) ar.result().cancel();
           return;
@@ -111,19 +124,19 @@ public final class Leases {
           return;
         }
         req = ar.result();
-        req.exceptionHandler(e -> broken(gen));
-        req.response().onComplete(rar -> {
+        req.exceptionHandler(e -> onContext(() -> broken(gen)));
+        req.response().onComplete(rar -> onContext(() -> {
           if (gen != generation || done) return;
           if (rar.failed()) {
             broken(gen);
             return;
           }
-          rar.result().handler(m -> onResponse(gen, m));
-          rar.result().exceptionHandler(e -> broken(gen));
-          rar.result().endHandler(x -> broken(gen));
-        });
+          rar.result().handler(m -> onContext(() -> onResponse(gen, m)));
+          rar.result().exceptionHandler(e -> onContext(() -> broken(gen)));
+          rar.result().endHandler(x -> onContext(() -> broken(gen)));
+        }));
         ping(gen);
-      });
+      }));
     }
 
     void ping(long gen) {
@@ -131,14 +144,13 @@ public final class Leases {
       req.write(LeaseKeepAliveRequest.newBuilder().setID(id).build());
       // no answer within the request timeout (or a third of the TTL, so a lost member or leader
       // leaves time to renew elsewhere before the lease runs out): treat the stream as broken
-      long g = gen;
-      cancelTimer();
       long waitMillis = client.requestTimeout.toMillis();
       if (lastTtlSeconds > 0) waitMillis = Math.min(waitMillis, lastTtlSeconds * 1000 / 3);
-      timer = client.vertx.setTimer(Math.max(1000, waitMillis), t -> {
+      cancelTimer();
+      timer = client.vertx.setTimer(Math.max(1000, waitMillis), t -> onContext(() -> {
         timer = -1;
-        broken(g);
-      });
+        broken(gen);
+      }));
     }
 
     void onResponse(long gen, LeaseKeepAliveResponse r) {
@@ -152,21 +164,25 @@ public final class Leases {
       lastTtlSeconds = r.getTTL();
       sink.next(r);
       long delay = Math.max(500, r.getTTL() * 1000 / 3);
-      timer = client.vertx.setTimer(delay, t -> {
+      timer = client.vertx.setTimer(delay, t -> onContext(() -> {
         timer = -1;
         ping(gen);
-      });
+      }));
     }
 
+    /**
+     * The stream of generation {@code gen} failed: later callbacks of that stream (its cancellation
+     * fires some synchronously) are ignored, and a new stream is dialed after a backoff.
+     */
     void broken(long gen) {
       if (gen != generation || done) return;
+      long next = ++generation; // first: callbacks of the old stream see a stale generation
       cancelStream();
       client.rotate(ep);
-      long g = ++generation;
-      timer = client.vertx.setTimer(client.backoffMillis(failures++), t -> {
+      timer = client.vertx.setTimer(client.backoffMillis(failures++), t -> onContext(() -> {
         timer = -1;
-        if (g == generation) connect();
-      });
+        if (next == generation && !done) connect();
+      }));
     }
 
     void cancelTimer() {
