@@ -165,7 +165,7 @@ public final class Vetcd implements AutoCloseable {
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
     for (Class<?> type : List.of(Commands.Write.class, Commands.Read.class, Commands.KeepAlive.class,
         Commands.ExpiredLeases.class, Commands.ExpiredLeasesResult.class, Commands.History.class,
-        Commands.HistoryResult.class, Commands.Backup.class, Commands.BackupWritten.class, Raft.Propose.class, Raft.ProposeFailed.class, Raft.ReadIndex.class,
+        Commands.HistoryResult.class, Commands.Backup.class, Commands.Defragment.class, Commands.BackupWritten.class, Raft.Propose.class, Raft.ProposeFailed.class, Raft.ReadIndex.class,
         Raft.ReadIndexDone.class, Raft.ReadIndexFailed.class, Raft.Committed.class, Raft.State.class, Raft.ForwardToLeader.class, Raft.TransferLeader.class,
         Raft.Compact.class, Raft.PrepareSnapshot.class, Raft.SnapshotReady.class, Raft.InstallSnapshot.class,
         Raft.Installed.class, Raft.ProposeConfChange.class, Raft.LearnerProgress.class, Raft.ActivePeers.class, long[].class,

@@ -151,8 +151,15 @@ public final class Calls {
     return read(r, false);
   }
 
+  /** After etcd's permission check (root when auth is on), the store's file is compacted in place. */
   public Future<DefragmentResponse> defragment(DefragmentRequest r) {
-    return read(r, false);
+    try {
+      auth.checkRead(r);
+    } catch (EtcdException e) {
+      return Future.failedFuture(e);
+    }
+    return vertx.eventBus().<DefragmentResponse>request(Addresses.APPLY_DEFRAGMENT, new Commands.Defragment(),
+        new DeliveryOptions().setSendTimeout(600_000)).map(io.vertx.core.eventbus.Message::body).recover(Calls::failed);
   }
 
   /**

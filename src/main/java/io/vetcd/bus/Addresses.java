@@ -16,6 +16,7 @@ public final class Addresses {
   public static final String APPLY_HISTORY = "vetcd.apply.history";
   /** {@link Commands.Backup}: write a backup once the writes applied so far are committed. */
   public static final String APPLY_BACKUP = "vetcd.apply.backup";
+  public static final String APPLY_DEFRAGMENT = "vetcd.apply.defragment";
   /** Raft → apply: {@link Raft.Committed}, {@link Raft.ReadIndexDone}, {@link Raft.State}. */
   public static final String APPLY_FROM_RAFT = "vetcd.apply.fromraft";
 

@@ -39,6 +39,9 @@ public final class Commands {
    */
   public record Backup() {}
 
+  /** Maintenance.Defragment: compact the store's file, between applies. */
+  public record Defragment() {}
+
   /** The backup file, its size, and the sha256 of its bytes (etcd's trailer). */
   public record BackupWritten(String file, long sizeBytes, byte[] sha256) {}
 }

@@ -283,6 +283,15 @@ public final class MvccStore implements Closeable {
     }
   }
 
+  /**
+   * etcd's defragmentation: rewrites the file without the space freed by compactions and deletes,
+   * so its size drops to what is in use. No write may run meanwhile; reads wait.
+   */
+  public synchronized void defragment() {
+    commit();
+    db.getStore().compact();
+  }
+
   /** Closes without marking the file clean: the next {@link #open} refuses it. */
   public synchronized void abandon() {
     if (!closed) {

@@ -166,6 +166,10 @@ public final class ApplyVerticle extends VerticleBase {
     bus.<Commands.ExpiredLeases>localConsumer(Addresses.APPLY_EXPIRED_LEASES, this::onExpiredLeases);
     bus.<Commands.History>localConsumer(Addresses.APPLY_HISTORY, this::onHistory);
     bus.localConsumer(Addresses.APPLY_FROM_RAFT, this::onFromRaft);
+    bus.localConsumer(Addresses.APPLY_DEFRAGMENT, defragment -> {
+      applyQueue.add(defragment); // between applies: no write runs while the file is rewritten
+      drainApplyQueue();
+    });
     bus.localConsumer(Addresses.APPLY_BACKUP, backup -> {
       applyQueue.add(backup); // in log order, after the entries already committed
       drainApplyQueue();
@@ -416,6 +420,23 @@ public final class ApplyVerticle extends VerticleBase {
       });
     } else if (work.body() instanceof Commands.Backup) {
       backup(work);
+    } else if (work.body() instanceof Commands.Defragment) {
+      long startNanos = System.nanoTime();
+      long before = store.sizeBytes();
+      vertx.executeBlocking(() -> {
+        store.defragment();
+        return null;
+      }, false).onComplete(ar -> {
+        if (ar.succeeded()) {
+          log.info("defragmented the store: {} -> {} bytes in {} ms", before, store.sizeBytes(),
+              (System.nanoTime() - startNanos) / 1_000_000);
+          work.reply(io.vetcd.pb.DefragmentResponse.newBuilder().build()); // etcd answers {} (no header)
+        } else {
+          log.error("defragmentation failed", ar.cause());
+          work.fail(2, String.valueOf(ar.cause().getMessage()));
+        }
+        afterSnapshotWork();
+      });
     } else {
       committing = false;
       drainApplyQueue();

@@ -624,6 +624,27 @@ class MvccStoreTest {
   }
 
   @Test
+  void defragmentation_gives_back_the_space_of_compacted_history(@TempDir Path dir) {
+    Path f = dir.resolve("kv.db");
+    try (MvccStore m = MvccStore.open(f)) {
+      byte[] value = new byte[1000];
+      for (int i = 0; i < 20_000; i++) {
+        m.put(PutRequest.newBuilder().setKey(b("big/" + i)).setValue(com.google.protobuf.ByteString.copyFrom(value)).build());
+      }
+      long rev = m.deleteRange(DeleteRangeRequest.newBuilder().setKey(b("big/")).setRangeEnd(b("big0")).build()).revision();
+      m.put(PutRequest.newBuilder().setKey(b("kept")).setValue(b("v")).build());
+      m.compact(rev);
+      long before = m.sizeBytes();
+      m.defragment();
+      assertTrue(m.sizeBytes() < before / 2, before + " -> " + m.sizeBytes());
+      assertEquals("v", m.get(b("kept")).orElseThrow().getValue().toStringUtf8());
+    }
+    try (MvccStore m = MvccStore.open(f)) {
+      assertEquals("v", m.get(b("kept")).orElseThrow().getValue().toStringUtf8(), "and it reopens");
+    }
+  }
+
+  @Test
   void compactionThatRemovesNewestEntriesKeepsRevision(@TempDir Path dir) {
     Path f = dir.resolve("kv.db");
     try (MvccStore m = MvccStore.open(f)) {
