@@ -170,12 +170,36 @@ class LearnerAndStrictReconfigProcessTest {
         .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"key\":\"aw==\",\"serializable\":true}")).build(),
         java.net.http.HttpResponse.BodyHandlers.ofString());
     assertEquals(200, read.statusCode(), read::body);
+    // and a WebSocket watch gets the error as its only frame, then the socket closes
+    java.util.concurrent.CompletableFuture<String> frame = new java.util.concurrent.CompletableFuture<>();
+    java.util.concurrent.CompletableFuture<Integer> closed = new java.util.concurrent.CompletableFuture<>();
+    http.newWebSocketBuilder().buildAsync(java.net.URI.create(learner.endpoint().replace("http://", "ws://") + "/v3/watch"),
+        new java.net.http.WebSocket.Listener() {
+          @Override
+          public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket ws, CharSequence data, boolean last) {
+            frame.complete(data.toString());
+            ws.request(1);
+            return null;
+          }
+
+          @Override
+          public java.util.concurrent.CompletionStage<?> onClose(java.net.http.WebSocket ws, int status, String reason) {
+            closed.complete(status);
+            return null;
+          }
+        }).get(10, java.util.concurrent.TimeUnit.SECONDS);
+    assertTrue(frame.get(10, java.util.concurrent.TimeUnit.SECONDS).contains("etcdserver: rpc not supported for learner"));
+    closed.get(10, java.util.concurrent.TimeUnit.SECONDS);
 
     // A voter down: no member may be added, no live voter removed; the member that is down may go.
     long m2Id = m2.id();
     long m3Id = idOf(m1, m3);
     m3.kill9();
-    await("a leader without " + m3.name, 30_000, () -> m1.status() != null && m1.status().getLeader() != 0);
+    // m1 must know a leader other than m3 (if m3 led, m1 takes an election timeout to notice)
+    await("a leader without " + m3.name, 30_000, () -> {
+      var status = m1.status();
+      return status != null && status.getLeader() != 0 && status.getLeader() != m3Id;
+    });
     assertError(GrpcStatus.UNAVAILABLE, "etcdserver: unhealthy cluster",
         () -> m1.client.cluster().memberAdd(List.of("http://127.0.0.1:" + freePort()), false).block(T));
     assertError(GrpcStatus.UNAVAILABLE, "etcdserver: unhealthy cluster",

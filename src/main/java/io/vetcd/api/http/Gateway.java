@@ -305,6 +305,11 @@ final class Gateway {
   // ---- streams over a WebSocket ----
 
   private void webSocket(HttpServerRequest request, ServerWebSocket ws, Stream route) {
+    if (io.vetcd.bus.RaftStatus.learner(vertx)) {
+      // as the gRPC stream behind it would: the error as the socket's only frame
+      ws.writeTextMessage(GatewayJson.streamError(io.vetcd.errors.Errors.LEARNER_REFUSED)).onComplete(v -> ws.close());
+      return;
+    }
     ws.setWriteQueueMaxSize(WRITE_QUEUE_BYTES);
     GatewayStream.Sink sink = new GatewayStream.Sink() {
       @Override
