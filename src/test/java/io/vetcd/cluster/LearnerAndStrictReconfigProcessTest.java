@@ -197,8 +197,8 @@ class LearnerAndStrictReconfigProcessTest {
     m3.kill9();
     // m1 must know a leader other than m3 (if m3 led, m1 takes an election timeout to notice)
     await("a leader without " + m3.name, 30_000, () -> {
-      var status = m1.status();
-      return status != null && status.getLeader() != 0 && status.getLeader() != m3Id;
+      var seen = m1.status();
+      return seen != null && seen.getLeader() != 0 && seen.getLeader() != m3Id;
     });
     assertError(GrpcStatus.UNAVAILABLE, "etcdserver: unhealthy cluster",
         () -> m1.client.cluster().memberAdd(List.of("http://127.0.0.1:" + freePort()), false).block(T));
