@@ -90,6 +90,11 @@ public final class RaftVerticle extends VerticleBase {
   private final Map<Message<Raft.TransferLeader>, Long> transferTimers = new java.util.HashMap<>();
   private int queuedTicks;
   private boolean persisting;
+  /** Term and vote of the last synced hard state (a change of either must be synced before any message). */
+  private long syncedTerm = -1;
+  private long syncedVote = -1;
+  /** Last raft index durable in the WAL (entries up to here can be applied without waiting for a sync). */
+  private long stableIndex;
   private boolean readyScheduled;
 
   private long lastLeaderId = -1;
@@ -109,6 +114,7 @@ public final class RaftVerticle extends VerticleBase {
     this.electionTimeoutMillis = electionTimeoutMillis;
     this.singleVoter = singleVoter;
     this.peers = peers;
+    this.stableIndex = node.lastIndex();
   }
 
   /** Where store snapshots are written and fetched (null: this member never sends or installs one). */
@@ -483,16 +489,51 @@ public final class RaftVerticle extends VerticleBase {
     }
     WalHardState hardState = ready.hardState() == null ? null
         : new WalHardState(ready.hardState().term(), ready.hardState().votedFor(), ready.hardState().commit());
-    boolean mustSync = !walEntries.isEmpty() || hardState != null || marker != null;
+    // As etcd: a hard state that only moved the commit index is written but not synced (a lost
+    // commit index is learned again from the leader, or raised to the applied index on restart).
+    boolean termOrVoteChanged = hardState != null
+        && (hardState.term() != syncedTerm || hardState.votedFor() != syncedVote);
+    boolean mustSync = !walEntries.isEmpty() || termOrVoteChanged || marker != null;
+    boolean mustWrite = mustSync || hardState != null;
+    // Raft thesis 10.2.1: the leader replicates in parallel with its own fsync. Safe because the
+    // followers' answers are only stepped after this fsync ends, so the leader never counts its own
+    // unsynced entries towards a quorum.
+    boolean sentEarly = node.role() == Role.LEADER && !termOrVoteChanged;
+    if (sentEarly) {
+      for (io.vetcd.raft.Message msg : ready.messages()) {
+        if (sendableBeforeSync(msg)) {
+          transport.send(msg);
+        }
+      }
+    }
+    // Committed entries already durable here (written by an earlier Ready, and not being rewritten by
+    // this one) are applied while this Ready's fsync runs; the rest wait for it. Read states do not
+    // depend on this member's disk at all.
+    long firstWritten = ready.entries().isEmpty() ? Long.MAX_VALUE : ready.entries().get(0).index();
+    long durableIndex = Math.min(stableIndex, firstWritten - 1);
+    int appliedEarly = 0;
+    List<Entry> committed = ready.committedEntries();
+    while (appliedEarly < committed.size() && committed.get(appliedEarly).index() <= durableIndex
+        && committed.get(appliedEarly).type() != EntryType.CONF_CHANGE) {
+      appliedEarly++;
+    }
+    if (appliedEarly > 0) {
+      vertx.eventBus().send(Addresses.APPLY_FROM_RAFT,
+          new Raft.Committed(List.copyOf(committed.subList(0, appliedEarly)), node.term()));
+    }
+    deliverReadStates(ready);
+    int committedLater = appliedEarly;
     io.vetcd.wal.WalSnapshotMarker m = marker;
-    Future<Void> persisted = !mustSync ? Future.succeededFuture() : vertx.executeBlocking(() -> {
+    Future<Void> persisted = !mustWrite ? Future.succeededFuture() : vertx.executeBlocking(() -> {
       if (m != null) {
         wal.saveSnapshotMarker(m);
       }
       wal.append(walEntries, hardState);
-      long syncStartNanos = System.nanoTime();
-      wal.sync();
-      metrics.walFsyncSeconds.observeNanos(System.nanoTime() - syncStartNanos);
+      if (mustSync) {
+        long syncStartNanos = System.nanoTime();
+        wal.sync();
+        metrics.walFsyncSeconds.observeNanos(System.nanoTime() - syncStartNanos);
+      }
       if (m != null) {
         wal.releaseBefore(m.index() + 1);
       }
@@ -510,12 +551,40 @@ public final class RaftVerticle extends VerticleBase {
         log.error("WAL write failed; stopping the member", ar.cause());
         Runtime.getRuntime().halt(70);
       }
-      afterPersist(ready);
+      if (mustSync && hardState != null) {
+        syncedTerm = hardState.term();
+        syncedVote = hardState.votedFor();
+      }
+      if (!walEntries.isEmpty()) {
+        stableIndex = walEntries.get(walEntries.size() - 1).index();
+      }
+      afterPersist(ready, sentEarly, committedLater, false);
     });
   }
 
-  private void afterPersist(Ready ready) {
+  private void deliverReadStates(Ready ready) {
+    for (ReadState rs : ready.readStates()) {
+      long context = ByteBuffer.wrap(rs.requestContext()).getLong();
+      outstandingReads.remove(context);
+      vertx.eventBus().send(Addresses.APPLY_FROM_RAFT, new Raft.ReadIndexDone(context, rs.index()));
+    }
+  }
+
+  /** Leader messages that carry no promise about this member's disk. */
+  private static boolean sendableBeforeSync(io.vetcd.raft.Message m) {
+    return m.type() == io.vetcd.raft.MessageType.APPEND || m.type() == io.vetcd.raft.MessageType.HEARTBEAT;
+  }
+
+  /**
+   * After the Ready is durable: its remaining messages go out, its remaining committed entries go to
+   * be applied (the first {@code committedAlready} were sent before), read states unless already
+   * delivered.
+   */
+  private void afterPersist(Ready ready, boolean sentEarly, int committedAlready, boolean readStatesLeft) {
     for (io.vetcd.raft.Message m : ready.messages()) {
+      if (sentEarly && sendableBeforeSync(m)) {
+        continue;
+      }
       if (log.isDebugEnabled()) {
         log.debug("send {}", m);
       }
@@ -526,20 +595,20 @@ public final class RaftVerticle extends VerticleBase {
       }
     }
     boolean removedSelf = false;
-    if (!ready.committedEntries().isEmpty()) {
-      for (Entry e : ready.committedEntries()) {
+    List<Entry> committed = ready.committedEntries();
+    if (committed.size() > committedAlready) {
+      List<Entry> rest = committedAlready == 0 ? committed : List.copyOf(committed.subList(committedAlready, committed.size()));
+      for (Entry e : rest) {
         if (e.type() == EntryType.CONF_CHANGE) {
           ConfChange cc = ConfChange.decode(e.data());
           node.applyConfChange(cc);
           removedSelf |= updatePeers(cc);
         }
       }
-      vertx.eventBus().send(Addresses.APPLY_FROM_RAFT, new Raft.Committed(ready.committedEntries(), node.term()));
+      vertx.eventBus().send(Addresses.APPLY_FROM_RAFT, new Raft.Committed(rest, node.term()));
     }
-    for (ReadState rs : ready.readStates()) {
-      long context = ByteBuffer.wrap(rs.requestContext()).getLong();
-      outstandingReads.remove(context);
-      vertx.eventBus().send(Addresses.APPLY_FROM_RAFT, new Raft.ReadIndexDone(context, rs.index()));
+    if (readStatesLeft) {
+      deliverReadStates(ready);
     }
     node.advance(ready);
     persisting = false;
@@ -654,7 +723,12 @@ public final class RaftVerticle extends VerticleBase {
             return;
           }
           log.info("installed the snapshot at index {}", snap.index());
-          afterPersist(ready);
+          stableIndex = ready.entries().isEmpty() ? snap.index() : ready.entries().get(ready.entries().size() - 1).index();
+          if (ready.hardState() != null) {
+            syncedTerm = ready.hardState().term();
+            syncedVote = ready.hardState().votedFor();
+          }
+          afterPersist(ready, false, 0, true);
         });
   }
 

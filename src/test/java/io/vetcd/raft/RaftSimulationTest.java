@@ -127,6 +127,7 @@ class RaftSimulationTest {
             final long id;
             RaftNode raft;
             HardState hs;
+            HardState hsUnsynced;
             Snapshot snap;
             final ArrayList<Entry> entries = new ArrayList<>();
             long applied;
@@ -373,8 +374,13 @@ class RaftSimulationTest {
             } catch (ProposalDroppedException e) { /* one at a time */ }
         }
 
+        static boolean sendableBeforeSync(Message m) {
+            return m.type() == MessageType.APPEND || m.type() == MessageType.HEARTBEAT;
+        }
+
         void crash(SimNode s) {
             trace("crash " + s.id);
+            s.hsUnsynced = null;
             STATS.incrementAndGet(5);
             s.raft = null;
             s.downUntil = now + 1 + rnd.nextInt(3 * ELECTION);
@@ -397,6 +403,15 @@ class RaftSimulationTest {
                 RaftNode raft = s.raft;
                 Ready r = raft.ready();
                 if (chaos && rnd.nextDouble() < crashP * 0.2) { crash(s); return; } // lost before persisting
+                // As the RaftVerticle: a leader whose term and vote are already durable replicates while
+                // its own fsync runs; a crash may come after the followers got entries the leader lost.
+                boolean termOrVoteChanged = r.hardState() != null && (s.hs == null
+                        || r.hardState().term() != s.hs.term() || r.hardState().votedFor() != s.hs.votedFor());
+                boolean sentEarly = raft.role() == Role.LEADER && !termOrVoteChanged && r.snapshot() == null;
+                if (sentEarly) {
+                    for (Message m : r.messages()) if (sendableBeforeSync(m)) send(m);
+                    if (chaos && rnd.nextDouble() < crashP * 0.2) { crash(s); return; } // replicated, not persisted
+                }
                 // persist
                 if (r.snapshot() != null) {
                     Snapshot sn = r.snapshot();
@@ -425,7 +440,16 @@ class RaftSimulationTest {
                         s.entries.add(e);
                     }
                 }
-                if (r.hardState() != null) {
+                boolean synced = termOrVoteChanged || !r.entries().isEmpty() || r.snapshot() != null;
+                if (synced && s.hsUnsynced != null) {
+                    s.hs = s.hsUnsynced; // a sync makes the earlier unsynced write durable too
+                    s.hsUnsynced = null;
+                }
+                if (r.hardState() != null && !synced) {
+                    // only the commit index moved: written, not synced (lost if the machine crashes)
+                    s.hsUnsynced = r.hardState();
+                } else if (r.hardState() != null) {
+                    s.hsUnsynced = null;
                     HardState hs = r.hardState();
                     if (s.hs != null) {
                         check(hs.term() >= s.hs.term(), "persisted term went backwards on " + s.id);
@@ -436,7 +460,7 @@ class RaftSimulationTest {
                     s.hs = hs;
                 }
                 if (chaos && rnd.nextDouble() < crashP * 0.2) { crash(s); return; } // persisted, not sent
-                for (Message m : r.messages()) send(m);
+                for (Message m : r.messages()) if (!(sentEarly && sendableBeforeSync(m))) send(m);
                 for (Entry e : r.committedEntries()) {
                     check(e.index() == s.applied + 1, s.id + " applied " + e.index() + " after " + s.applied);
                     s.hash = s.hash * 1_000_003L + Arrays.hashCode(e.data()) + e.term();
