@@ -211,6 +211,65 @@ class GatewayDifferentialTest {
     }
   }
 
+  /**
+   * The raw HTTP/1.1 answer as {@code curl -i} shows it: status line, header names and values in
+   * Go's order and case (Date and lengths masked), and the trailer of an error the server answered.
+   */
+  private static String rawHead(int port, String method, String path, String body) throws Exception {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(10_000);
+      byte[] content = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
+      String request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUser-Agent: curl/7.88.1\r\n"
+          + "Accept: */*\r\nConnection: close\r\n"
+          + (body == null ? "" : "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: " + content.length + "\r\n")
+          + "\r\n";
+      socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+      socket.getOutputStream().write(content);
+      String raw = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      int end = raw.indexOf("\r\n\r\n");
+      String head = end < 0 ? raw : raw.substring(0, end);
+      String trailer = "";
+      int last = raw.lastIndexOf("\r\n0\r\n");
+      if (head.contains("Transfer-Encoding: chunked") && last > 0) {
+        trailer = raw.substring(last + 5).strip();
+      }
+      return (head + "\n--\n" + trailer).replaceAll("Date: [^\r\n]+", "Date: D")
+          .replaceAll("Content-Length: \\d+", "Content-Length: N");
+    }
+  }
+
+  @Test
+  void answers_have_the_same_http_head_as_etcd() throws Exception {
+    assumeTrue(Files.isExecutable(Path.of(Member.ETCD_BIN)), "real etcd is not installed");
+    CompletableFuture<Member> etcdStart = CompletableFuture.supplyAsync(() -> Member.start(Member.Kind.ETCD));
+    try (GatewayMember vetcd = new GatewayMember(); Member etcd = etcdStart.join()) {
+      List<String[]> calls = List.of(
+          new String[] {"POST", "/v3/kv/range", "{\"key\":\"" + k("a") + "\"}"},
+          new String[] {"POST", "/v3/kv/put", "{\"key\":\"\"}"},
+          new String[] {"POST", "/v3/kv/range", "{\"key\":\"" + k("a") + "\",\"revision\":1000}"},
+          new String[] {"POST", "/v3/kv/range", "{\"key\":\"" + k("a") + "\",\"sort_order\":\"NOPE\"}"},
+          new String[] {"POST", "/v3/kv/nope", "{}"},
+          new String[] {"OPTIONS", "/v3/kv/range", null},
+          new String[] {"GET", "/health", null},
+          new String[] {"POST", "/health", ""},
+          new String[] {"GET", "/version", null},
+          new String[] {"GET", "/metrics", null},
+          new String[] {"GET", "/nope", null});
+      List<String> differences = new ArrayList<>();
+      for (String[] call : calls) {
+        String expected = rawHead(etcd.clientPort(), call[0], call[1], call[2]);
+        String actual = rawHead(vetcd.clientPort, call[0], call[1], call[2]);
+        if (!expected.equals(actual)) {
+          differences.add(String.join(" ", call[0], call[1], String.valueOf(call[2])) + "\n  etcd:  " + expected
+              + "\n  vetcd: " + actual);
+        }
+      }
+      assertEquals("", String.join("\n", differences));
+    } finally {
+      etcdStart.thenAccept(Member::close);
+    }
+  }
+
   private static List<String> watchLines(String base, String body, List<Call> writes) throws Exception {
     HttpResponse<InputStream> response = HTTP.sendAsync(HttpRequest.newBuilder(URI.create(base + "/v3/watch"))
         .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofInputStream())
