@@ -94,6 +94,11 @@ class GatewayDifferentialTest {
     calls.add(post("/v3/lease/timetolive", "{\"ID\":1000}"));
     calls.add(post("/v3/kv/range", "{\"key\":\"" + k("leased") + "\"}"));
     calls.add(post("/v3/kv/nope", "{}"));
+    calls.add(post("/v3/maintenance/hashkv", "{}"));
+    calls.add(post("/v3/cluster/member/add", "{}"));
+    calls.add(post("/v3/cluster/member/add", "{\"peerURLs\":[\"http://127.0.0.1:1/path\"]}"));
+    calls.add(post("/v3/cluster/member/add", "{\"peerURLs\":[\"http://127.0.0.1\"]}"));
+    calls.add(post("/v3/cluster/member/update", "{\"ID\":1,\"peerURLs\":[\"ftp://127.0.0.1:1\"]}"));
     calls.add(get("/v3/kv/range"));
     calls.add(get("/nope"));
     calls.add(get("/health"));

@@ -104,9 +104,8 @@ final class Gateway {
     unary("maintenance/alarm", AlarmRequest::newBuilder, calls::alarm);
     unary("maintenance/status", StatusRequest::newBuilder, calls::status);
     unary("maintenance/defragment", DefragmentRequest::newBuilder, calls::defragment);
-    // etcd 3.4 routes /hash to Hash (HashKV has no path of its own); 3.5 adds /hashkv.
+    // etcd 3.4 routes /hash to Hash: HashKV has no path of its own, /hashkv is 404 (3.5 adds it).
     unary("maintenance/hash", HashRequest::newBuilder, calls::hash);
-    unary("maintenance/hashkv", HashKVRequest::newBuilder, calls::hashKv);
     stream("maintenance/snapshot", (request, sink, input) -> new GatewayStream.Snapshot(calls, auth,
         request.getHeader(AuthGate.AUTHORIZATION_HEADER), sink, input));
     unary("maintenance/transfer-leadership", MoveLeaderRequest::newBuilder, calls::moveLeader);
