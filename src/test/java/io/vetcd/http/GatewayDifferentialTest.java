@@ -94,6 +94,15 @@ class GatewayDifferentialTest {
     calls.add(post("/v3/lease/timetolive", "{\"ID\":1000}"));
     calls.add(post("/v3/kv/range", "{\"key\":\"" + k("leased") + "\"}"));
     calls.add(post("/v3/kv/nope", "{}"));
+    // lock and election: KV errors come back with code Unknown; no lease means a new session lease
+    calls.add(post("/v3/lock/unlock", "{}"));
+    calls.add(post("/v3/lock/lock", "{\"name\":\"" + k("l") + "\",\"lease\":12345}"));
+    calls.add(post("/v3/election/campaign", "{\"name\":\"" + k("e") + "\",\"lease\":12345}"));
+    calls.add(post("/v3/election/proclaim", "{\"leader\":{\"name\":\"" + k("e") + "\",\"key\":\"" + k("e/x")
+        + "\",\"lease\":12345}}"));
+    calls.add(post("/v3/election/resign", "{\"leader\":{\"name\":\"" + k("e") + "\",\"key\":\"" + k("e/x") + "\"}}"));
+    calls.add(post("/v3/election/proclaim", "{\"leader\":{\"name\":\"" + k("e") + "\",\"key\":\"" + k("e/x") + "\"}}"));
+    calls.add(post("/v3/lease/leases", "{}"));
     calls.add(post("/v3/maintenance/hashkv", "{}"));
     calls.add(post("/v3/cluster/member/add", "{}"));
     calls.add(post("/v3/cluster/member/add", "{\"peerURLs\":[\"http://127.0.0.1:1/path\"]}"));
@@ -128,7 +137,8 @@ class GatewayDifferentialTest {
   /** The member's identity and term differ between any two clusters, and so do auth tokens. */
   static String normalize(String body) {
     return body.replaceAll("\"(cluster_id|member_id|raft_term)\":\"[0-9]+\"", "\"$1\":\"N\"")
-        .replaceAll("\"token\":\"[^\"]+\"", "\"token\":\"T\"");
+        .replaceAll("\"token\":\"[^\"]+\"", "\"token\":\"T\"")
+        .replaceAll("\"ID\":\"[0-9]{10,}\"", "\"ID\":\"GENERATED\"");
   }
 
   /** etcd's auth walkthrough over the gateway: the token travels in the Authorization header. */
