@@ -341,6 +341,7 @@ public final class Vetcd implements AutoCloseable {
     List<Future<HttpServer>> servers = new ArrayList<>();
     for (HttpServerOptions options : listeners) {
       HttpServer server = vertx.createHttpServer(options);
+      server.connectionHandler(io.vetcd.api.grpc.LenientAuthority::install);
       server.requestHandler(request -> {
         String contentType = request.getHeader("content-type");
         if (contentType != null && contentType.startsWith("application/grpc")) {

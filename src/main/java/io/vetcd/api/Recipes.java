@@ -41,6 +41,8 @@ public final class Recipes {
   public static final EtcdException MISSING_LEADER_KEY =
       new EtcdException(GrpcCode.UNKNOWN, "\"leader\" field must be provided");
 
+  /** etcd's concurrency session default TTL. */
+  static final long SESSION_TTL_SECONDS = 60;
   private final BusClient bus;
 
   public Recipes(BusClient bus) {
@@ -58,6 +60,12 @@ public final class Recipes {
   // ---- lock ----
 
   public Future<LockResponse> lock(LockRequest request) {
+    return sessionLease(request.getLease())
+        .compose(lease -> lockWith(request.toBuilder().setLease(lease).build()))
+        .recover(Recipes::asServerError);
+  }
+
+  private Future<LockResponse> lockWith(LockRequest request) {
     ByteString prefix = request.getName().concat(ByteString.copyFromUtf8("/"));
     ByteString myKey = keyOf(prefix, request.getLease());
     return claim(prefix, myKey, ByteString.EMPTY, request.getLease()).compose(claim ->
@@ -68,13 +76,48 @@ public final class Recipes {
   }
 
   public Future<UnlockResponse> unlock(UnlockRequest request) {
+    if (request.getKey().isEmpty()) {
+      return Future.failedFuture(new EtcdException(GrpcCode.UNKNOWN, "etcdserver: key is not provided"));
+    }
     return bus.delete(DeleteRangeRequest.newBuilder().setKey(request.getKey()).build())
-        .map(r -> UnlockResponse.newBuilder().setHeader(r.getHeader()).build());
+        .map(r -> UnlockResponse.newBuilder().setHeader(r.getHeader()).build())
+        .recover(Recipes::asServerError);
+  }
+
+  /**
+   * The lease of etcd's session: the request's, or, when it names none, a new lease with the
+   * session's default TTL (60 s), which etcd's lock and election servers grant and keep alive only
+   * while the call runs. The key is then named after that lease, and the lease expires after.
+   */
+  private Future<Long> sessionLease(long lease) {
+    if (lease != 0) {
+      return Future.succeededFuture(lease);
+    }
+    return bus.<io.vetcd.pb.LeaseGrantResponse>write(io.vetcd.pb.internal.InternalRequest.newBuilder()
+        .setLeaseGrant(io.vetcd.pb.LeaseGrantRequest.newBuilder().setTTL(SESSION_TTL_SECONDS)).build())
+        .map(io.vetcd.pb.LeaseGrantResponse::getID);
+  }
+
+  /**
+   * etcd's lock and election servers call the KV API through a client and return its error as a
+   * plain error: the message stays, the gRPC code becomes Unknown (HTTP 500 on the gateway).
+   */
+  private static <T> Future<T> asServerError(Throwable e) {
+    if (e instanceof EtcdException etcd && etcd.code() != GrpcCode.UNKNOWN) {
+      return Future.failedFuture(new EtcdException(GrpcCode.UNKNOWN, etcd.getMessage()));
+    }
+    return Future.failedFuture(e);
   }
 
   // ---- election ----
 
   public Future<CampaignResponse> campaign(CampaignRequest request) {
+    return sessionLease(request.getLease())
+        .compose(lease -> campaignWith(request.toBuilder().setLease(lease).build()))
+        .recover(Recipes::asServerError);
+  }
+
+  private Future<CampaignResponse> campaignWith(CampaignRequest request) {
     ByteString prefix = request.getName().concat(ByteString.copyFromUtf8("/"));
     ByteString myKey = keyOf(prefix, request.getLease());
     return claim(prefix, myKey, request.getValue(), request.getLease()).compose(claim -> {
@@ -95,21 +138,27 @@ public final class Recipes {
       return Future.failedFuture(MISSING_LEADER_KEY);
     }
     LeaderKey leader = request.getLeader();
-    return proclaim(leader.getKey(), leader.getRev(), leader.getLease(), request.getValue())
-        .map(header -> ProclaimResponse.newBuilder().setHeader(header).build());
+    return sessionLease(leader.getLease())
+        .compose(lease -> proclaim(leader.getKey(), leader.getRev(), lease, request.getValue()))
+        .map(header -> ProclaimResponse.newBuilder().setHeader(header).build())
+        .recover(Recipes::asServerError);
   }
 
   public Future<LeaderResponse> leader(ByteString name) {
     ByteString prefix = name.concat(ByteString.copyFromUtf8("/"));
     return bus.range(firstCreated(prefix)).compose(r -> r.getKvsCount() == 0 ? Future.failedFuture(NO_LEADER)
-        : Future.succeededFuture(LeaderResponse.newBuilder().setHeader(r.getHeader()).setKv(r.getKvs(0)).build()));
+        : Future.succeededFuture(LeaderResponse.newBuilder().setHeader(r.getHeader()).setKv(r.getKvs(0)).build()))
+        .recover(Recipes::asServerError);
   }
 
   public Future<ResignResponse> resign(ResignRequest request) {
     if (!request.hasLeader()) {
       return Future.failedFuture(MISSING_LEADER_KEY);
     }
-    return resign(request.getLeader()).map(header -> ResignResponse.newBuilder().setHeader(header).build());
+    return sessionLease(request.getLeader().getLease()) // granted (when 0) and unused, as in etcd
+        .compose(lease -> resign(request.getLeader()))
+        .map(header -> ResignResponse.newBuilder().setHeader(header).build())
+        .recover(Recipes::asServerError);
   }
 
   /**

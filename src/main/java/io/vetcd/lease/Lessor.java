@@ -153,7 +153,10 @@ public final class Lessor {
     return lease.ttlSeconds;
   }
 
-  /** Remaining seconds of a lease, rounded up as etcd does; the full TTL on a non-primary member. */
+  /**
+   * Remaining whole seconds of a lease, truncated as etcd does (a 10 s lease just granted has 9 s
+   * left); the full TTL on a non-primary member.
+   */
   public long remainingSeconds(long id, long nowMillis) {
     Lease lease = leases.get(id);
     if (lease == null) {
@@ -163,7 +166,7 @@ public final class Lessor {
       return lease.ttlSeconds;
     }
     long remainingMillis = Math.max(0, lease.expiryMillis - nowMillis);
-    return (remainingMillis + 999) / 1000;
+    return remainingMillis / 1000;
   }
 
   /** Becoming the leader: every lease gets its full TTL again plus {@code extendMillis}. */

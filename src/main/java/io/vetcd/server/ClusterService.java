@@ -56,7 +56,7 @@ public final class ClusterService {
   static final EtcdException TOO_MANY_LEARNERS = new EtcdException(GrpcCode.FAILED_PRECONDITION,
       "etcdserver: too many learner members in cluster");
   static final EtcdException BAD_PEER_URLS = new EtcdException(GrpcCode.INVALID_ARGUMENT,
-      "etcdserver: invalid peer URLs");
+      "etcdserver: given member URLs are invalid");
   private static final int MAX_LEARNERS = 1;
 
   private record Pending(Promise<com.google.protobuf.Message> promise, com.google.protobuf.Message request,
@@ -339,12 +339,7 @@ public final class ClusterService {
       throw BAD_PEER_URLS;
     }
     for (String u : urls) {
-      try {
-        URI uri = new URI(u);
-        if (uri.getHost() == null || uri.getPort() <= 0) {
-          throw BAD_PEER_URLS;
-        }
-      } catch (java.net.URISyntaxException e) {
+      if (!validPeerUrl(u)) {
         throw BAD_PEER_URLS;
       }
     }
@@ -354,6 +349,33 @@ public final class ClusterService {
       }
     }
     return urls.stream().sorted().toList();
+  }
+
+  /**
+   * etcd's rule for a member URL: scheme http, https, unix or unixs, an authority of the form
+   * {@code host:port}, and no path (so {@code http://10.0.0.1:2380/} is refused).
+   */
+  static boolean validPeerUrl(String u) {
+    URI uri;
+    try {
+      uri = new URI(u);
+    } catch (java.net.URISyntaxException e) {
+      return false;
+    }
+    String scheme = uri.getScheme();
+    if (scheme == null || !List.of("http", "https", "unix", "unixs").contains(scheme)) {
+      return false;
+    }
+    String authority = uri.getRawAuthority();
+    if (authority == null || authority.contains("@")) {
+      return false;
+    }
+    if (authority.startsWith("[") ? !authority.contains("]:")
+        : authority.indexOf(':') < 0 || authority.indexOf(':') != authority.lastIndexOf(':')) {
+      return false; // no port, or too many colons in a host that is not bracketed
+    }
+    return (uri.getRawPath() == null || uri.getRawPath().isEmpty()) && uri.getRawQuery() == null
+        && uri.getRawFragment() == null;
   }
 
   /** As etcd: the first 8 bytes of SHA-1(sorted peer URLs, the cluster, the time). */

@@ -92,7 +92,9 @@ public final class EtcdBackup {
       Map<String, byte[]> authTable = store.authTable();
       out.bucket(AUTH);
       byte[] enabled = authTable.get(AuthStore.ENABLED_KEY);
-      out.put(AUTH_ENABLED, enabled == null ? new byte[] {0} : enabled);
+      if (enabled != null) { // as etcd: written by the first auth enable (or disable), absent before
+        out.put(AUTH_ENABLED, enabled);
+      }
       byte[] authRevision = authTable.get(AuthStore.REVISION_KEY);
       out.put(AUTH_REVISION, authRevision == null ? ByteBuffer.allocate(8).putLong(1).array() : authRevision);
       out.bucket(AUTH_ROLES);

@@ -199,6 +199,7 @@ public final class Differ {
   }
 
   static String normalizeText(Side side, String s) {
+    s = s.replace(side.member.endpoint(), "<endpoint>");
     Matcher m = REMAINING.matcher(s);
     StringBuilder sb = new StringBuilder();
     while (m.find()) {

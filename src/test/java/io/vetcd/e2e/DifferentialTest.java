@@ -229,6 +229,10 @@ class DifferentialTest {
     s.add(shape("endpoint status json shape", "endpoint", "status", "-w", "json"));
     s.add(shape("member list json shape", "member", "list", "-w", "json"));
     s.add(shape("endpoint hashkv json shape", "endpoint", "hashkv", "-w", "json"));
+    // --cluster dials each member by its client URL: grpc-go sends ":authority: http://host:port"
+    s.add(shape("endpoint status --cluster json shape", "endpoint", "status", "--cluster", "-w", "json"));
+    s.add(shape("endpoint hashkv --cluster json shape", "endpoint", "hashkv", "--cluster", "-w", "json"));
+    s.add(step("defrag --cluster", "defrag", "--cluster"));
     check("clusterShapes", s);
   }
 }

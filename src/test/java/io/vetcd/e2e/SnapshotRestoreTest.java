@@ -96,6 +96,19 @@ class SnapshotRestoreTest {
   }
 
   @Test
+  void a_snapshot_of_a_member_that_never_enabled_auth_has_etcds_auth_bucket() throws Exception {
+    // etcd writes authEnabled at the first auth enable or disable only: snapshot status counts it
+    Path db = dir.resolve("vetcd-no-sha.db");
+    byte[] file = Files.readAllBytes(vetcdSnapshot);
+    Files.write(db, java.util.Arrays.copyOf(file, file.length - 32));
+    List<String> keys = new ArrayList<>();
+    try (io.vetcd.mvcc.bolt.BoltReader reader = io.vetcd.mvcc.bolt.BoltReader.open(db)) {
+      reader.forEach("auth".getBytes(StandardCharsets.UTF_8), (k, v) -> keys.add(new String(k, StandardCharsets.UTF_8)));
+    }
+    assertEquals(List.of("authRevision"), keys);
+  }
+
+  @Test
   void when_the_gateway_streams_a_snapshot_then_its_chunks_are_a_bbolt_file_followed_by_its_sha256() throws Exception {
     java.net.http.HttpResponse<java.util.stream.Stream<String>> response = java.net.http.HttpClient.newHttpClient().send(
         java.net.http.HttpRequest.newBuilder(java.net.URI.create(vetcd.clientUrl() + "/v3/maintenance/snapshot"))

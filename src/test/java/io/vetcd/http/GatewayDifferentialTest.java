@@ -94,6 +94,20 @@ class GatewayDifferentialTest {
     calls.add(post("/v3/lease/timetolive", "{\"ID\":1000}"));
     calls.add(post("/v3/kv/range", "{\"key\":\"" + k("leased") + "\"}"));
     calls.add(post("/v3/kv/nope", "{}"));
+    // lock and election: KV errors come back with code Unknown; no lease means a new session lease
+    calls.add(post("/v3/lock/unlock", "{}"));
+    calls.add(post("/v3/lock/lock", "{\"name\":\"" + k("l") + "\",\"lease\":12345}"));
+    calls.add(post("/v3/election/campaign", "{\"name\":\"" + k("e") + "\",\"lease\":12345}"));
+    calls.add(post("/v3/election/proclaim", "{\"leader\":{\"name\":\"" + k("e") + "\",\"key\":\"" + k("e/x")
+        + "\",\"lease\":12345}}"));
+    calls.add(post("/v3/election/resign", "{\"leader\":{\"name\":\"" + k("e") + "\",\"key\":\"" + k("e/x") + "\"}}"));
+    calls.add(post("/v3/election/proclaim", "{\"leader\":{\"name\":\"" + k("e") + "\",\"key\":\"" + k("e/x") + "\"}}"));
+    calls.add(post("/v3/lease/leases", "{}"));
+    calls.add(post("/v3/maintenance/hashkv", "{}"));
+    calls.add(post("/v3/cluster/member/add", "{}"));
+    calls.add(post("/v3/cluster/member/add", "{\"peerURLs\":[\"http://127.0.0.1:1/path\"]}"));
+    calls.add(post("/v3/cluster/member/add", "{\"peerURLs\":[\"http://127.0.0.1\"]}"));
+    calls.add(post("/v3/cluster/member/update", "{\"ID\":1,\"peerURLs\":[\"ftp://127.0.0.1:1\"]}"));
     calls.add(get("/v3/kv/range"));
     calls.add(get("/nope"));
     calls.add(get("/health"));
@@ -123,7 +137,8 @@ class GatewayDifferentialTest {
   /** The member's identity and term differ between any two clusters, and so do auth tokens. */
   static String normalize(String body) {
     return body.replaceAll("\"(cluster_id|member_id|raft_term)\":\"[0-9]+\"", "\"$1\":\"N\"")
-        .replaceAll("\"token\":\"[^\"]+\"", "\"token\":\"T\"");
+        .replaceAll("\"token\":\"[^\"]+\"", "\"token\":\"T\"")
+        .replaceAll("\"ID\":\"[0-9]{10,}\"", "\"ID\":\"GENERATED\"");
   }
 
   /** etcd's auth walkthrough over the gateway: the token travels in the Authorization header. */
@@ -203,6 +218,65 @@ class GatewayDifferentialTest {
       for (int i = 0; i < etcdLines.size(); i++) {
         if (!etcdLines.get(i).equals(vetcdLines.get(i))) {
           differences.add("watch line " + i + "\n  etcd:  " + etcdLines.get(i) + "\n  vetcd: " + vetcdLines.get(i));
+        }
+      }
+      assertEquals("", String.join("\n", differences));
+    } finally {
+      etcdStart.thenAccept(Member::close);
+    }
+  }
+
+  /**
+   * The raw HTTP/1.1 answer as {@code curl -i} shows it: status line, header names and values in
+   * Go's order and case (Date and lengths masked), and the trailer of an error the server answered.
+   */
+  private static String rawHead(int port, String method, String path, String body) throws Exception {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(10_000);
+      byte[] content = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
+      String request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUser-Agent: curl/7.88.1\r\n"
+          + "Accept: */*\r\nConnection: close\r\n"
+          + (body == null ? "" : "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: " + content.length + "\r\n")
+          + "\r\n";
+      socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+      socket.getOutputStream().write(content);
+      String raw = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      int end = raw.indexOf("\r\n\r\n");
+      String head = end < 0 ? raw : raw.substring(0, end);
+      String trailer = "";
+      int last = raw.lastIndexOf("\r\n0\r\n");
+      if (head.contains("Transfer-Encoding: chunked") && last > 0) {
+        trailer = raw.substring(last + 5).strip();
+      }
+      return (head + "\n--\n" + trailer).replaceAll("Date: [^\r\n]+", "Date: D")
+          .replaceAll("Content-Length: \\d+", "Content-Length: N");
+    }
+  }
+
+  @Test
+  void answers_have_the_same_http_head_as_etcd() throws Exception {
+    assumeTrue(Files.isExecutable(Path.of(Member.ETCD_BIN)), "real etcd is not installed");
+    CompletableFuture<Member> etcdStart = CompletableFuture.supplyAsync(() -> Member.start(Member.Kind.ETCD));
+    try (GatewayMember vetcd = new GatewayMember(); Member etcd = etcdStart.join()) {
+      List<String[]> calls = List.of(
+          new String[] {"POST", "/v3/kv/range", "{\"key\":\"" + k("a") + "\"}"},
+          new String[] {"POST", "/v3/kv/put", "{\"key\":\"\"}"},
+          new String[] {"POST", "/v3/kv/range", "{\"key\":\"" + k("a") + "\",\"revision\":1000}"},
+          new String[] {"POST", "/v3/kv/range", "{\"key\":\"" + k("a") + "\",\"sort_order\":\"NOPE\"}"},
+          new String[] {"POST", "/v3/kv/nope", "{}"},
+          new String[] {"OPTIONS", "/v3/kv/range", null},
+          new String[] {"GET", "/health", null},
+          new String[] {"POST", "/health", ""},
+          new String[] {"GET", "/version", null},
+          new String[] {"GET", "/metrics", null},
+          new String[] {"GET", "/nope", null});
+      List<String> differences = new ArrayList<>();
+      for (String[] call : calls) {
+        String expected = rawHead(etcd.clientPort(), call[0], call[1], call[2]);
+        String actual = rawHead(vetcd.clientPort, call[0], call[1], call[2]);
+        if (!expected.equals(actual)) {
+          differences.add(String.join(" ", call[0], call[1], String.valueOf(call[2])) + "\n  etcd:  " + expected
+              + "\n  vetcd: " + actual);
         }
       }
       assertEquals("", String.join("\n", differences));

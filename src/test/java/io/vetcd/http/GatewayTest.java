@@ -200,7 +200,6 @@ class GatewayTest {
 
     JsonObject hash = member.call("/v3/maintenance/hash", "{}");
     assertTrue(hash.getValue("hash") instanceof Number, "uint32 is a JSON number: " + hash.encode());
-    assertTrue(member.call("/v3/maintenance/hashkv", "{\"revision\":0}").getValue("hash") instanceof Number);
     assertFalse(member.call("/v3/maintenance/alarm", "{\"action\":\"GET\"}").containsKey("alarms"));
     member.call("/v3/maintenance/defragment", "{}");
   }

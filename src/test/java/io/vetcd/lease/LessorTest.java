@@ -48,6 +48,7 @@ class LessorTest {
     lessor.grant(1, 10, 0);
     assertEquals(10, lessor.renew(1, 8_000));
     assertEquals(8, lessor.remainingSeconds(1, 10_000));
+    assertEquals(7, lessor.remainingSeconds(1, 10_001), "etcd truncates the remaining seconds");
     assertEquals(List.of(), lessor.expired(17_999, 10, 1000));
     assertEquals(List.of(1L), lessor.expired(18_000, 10, 1000));
   }

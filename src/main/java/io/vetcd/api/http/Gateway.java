@@ -104,9 +104,8 @@ final class Gateway {
     unary("maintenance/alarm", AlarmRequest::newBuilder, calls::alarm);
     unary("maintenance/status", StatusRequest::newBuilder, calls::status);
     unary("maintenance/defragment", DefragmentRequest::newBuilder, calls::defragment);
-    // etcd 3.4 routes /hash to Hash (HashKV has no path of its own); 3.5 adds /hashkv.
+    // etcd 3.4 routes /hash to Hash: HashKV has no path of its own, /hashkv is 404 (3.5 adds it).
     unary("maintenance/hash", HashRequest::newBuilder, calls::hash);
-    unary("maintenance/hashkv", HashKVRequest::newBuilder, calls::hashKv);
     stream("maintenance/snapshot", (request, sink, input) -> new GatewayStream.Snapshot(calls, auth,
         request.getHeader(AuthGate.AUTHORIZATION_HEADER), sink, input));
     unary("maintenance/transfer-leadership", MoveLeaderRequest::newBuilder, calls::moveLeader);
@@ -175,8 +174,19 @@ final class Gateway {
   private void unary(HttpServerRequest request, Unary route) {
     readBody(request).onFailure(e -> error(request.response(), BusClient.toEtcd(e))).onSuccess(body -> {
       Future<? extends Message> answer;
+      Message parsed;
       try {
-        Message message = parseMessage(body.toString(StandardCharsets.UTF_8), route.request().get());
+        parsed = parseMessage(body.toString(StandardCharsets.UTF_8), route.request().get());
+      } catch (EtcdException e) {
+        error(request.response(), e); // the gateway's own answer: no gRPC call, no trailer
+        return;
+      } catch (RuntimeException e) {
+        log.error("gateway request {} failed", request.path(), e);
+        error(request.response(), new EtcdException(GrpcCode.INTERNAL, String.valueOf(e.getMessage())));
+        return;
+      }
+      Message message = parsed;
+      try {
         if (io.vetcd.bus.RaftStatus.learner(vertx) && !Calls.servedByLearners(message)) {
           throw io.vetcd.errors.Errors.LEARNER_REFUSED; // as etcd's gateway, which calls its gRPC API
         }
@@ -196,7 +206,7 @@ final class Gateway {
         if (ar.succeeded()) {
           jsonHeaders(response).setStatusCode(200).end(GatewayJson.print(ar.result()));
         } else {
-          error(response, BusClient.toEtcd(ar.cause()));
+          serverError(response, BusClient.toEtcd(ar.cause()));
         }
       });
     });
@@ -476,6 +486,19 @@ final class Gateway {
   static HttpServerResponse jsonHeaders(HttpServerResponse response) {
     return response.putHeader("Content-Type", "application/json")
         .putHeader("Grpc-Metadata-Content-Type", "application/grpc");
+  }
+
+  /**
+   * An error the gRPC server answered: etcd's gateway forwards the call's trailer metadata, so the
+   * answer is chunked with a {@code Grpc-Trailer-Content-Type} trailer (shown by {@code curl -i}).
+   */
+  static void serverError(HttpServerResponse response, EtcdException e) {
+    if (response.ended() || response.closed()) {
+      return;
+    }
+    response.setChunked(true).putHeader("Trailer", "Grpc-Trailer-Content-Type")
+        .putTrailer("Grpc-Trailer-Content-Type", "application/grpc");
+    error(response, e);
   }
 
   static void error(HttpServerResponse response, EtcdException e) {

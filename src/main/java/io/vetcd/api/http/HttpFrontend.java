@@ -43,6 +43,11 @@ public final class HttpFrontend {
     response.putHeader("Access-Control-Allow-Origin", "*")
         .putHeader("Access-Control-Allow-Methods", "POST, GET, OPTIONS, PUT, DELETE")
         .putHeader("Access-Control-Allow-Headers", "accept, content-type, authorization");
+    if (request.version() != io.vertx.core.http.HttpVersion.HTTP_2) {
+      // HTTP/2 header names stay lower case; on HTTP/1.x the head is written as Go writes it
+      boolean health = request.path().equals("/health");
+      response.headersEndHandler(v -> GoHeaders.reorder(response, health && response.getStatusCode() == 200));
+    }
     if (request.method() == HttpMethod.OPTIONS) {
       response.setStatusCode(200).end();
       return;
@@ -71,7 +76,8 @@ public final class HttpFrontend {
       }
       case "/metrics" -> metrics.scrape().onComplete(ar -> {
         if (ar.succeeded()) {
-          response.setStatusCode(200).putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+          // chunked, as Go's Prometheus handler writes it
+          response.setStatusCode(200).setChunked(true).putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
               .end(ar.result());
         } else {
           text(request, 500, "An error has occurred while serving metrics:\n\n" + ar.cause().getMessage() + "\n");
