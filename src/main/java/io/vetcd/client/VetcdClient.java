@@ -65,6 +65,7 @@ public final class VetcdClient implements AutoCloseable {
   final List<String> endpoints;
   private final AtomicInteger current = new AtomicInteger();
   final Duration requestTimeout;
+  private final long connectTimeoutMillis;
   final int maxRetries;
   final Scheduler scheduler;
   private final String user;
@@ -109,6 +110,7 @@ public final class VetcdClient implements AutoCloseable {
         .setScheduleDeadlineAutomatically(true);
     this.grpc = GrpcClient.client(vertx, grpcOptions, http);
     this.requestTimeout = b.requestTimeout;
+    this.connectTimeoutMillis = b.connectTimeout.toMillis();
     this.maxRetries = b.maxRetries;
     this.scheduler = b.scheduler;
     this.user = b.user;
@@ -239,7 +241,7 @@ public final class VetcdClient implements AutoCloseable {
 
   private <Req, Resp> Future<Resp> send(int ep, ServiceMethod<Resp, Req> method, Req request, String tok,
       boolean[] sent) {
-    return grpc.request(addresses.get(ep), method).compose(req -> {
+    return request(ep, method).compose(req -> {
       sent[0] = true;
       req.headers().set(HAS_LEADER, "true");
       if (tok != null) req.headers().set(TOKEN, tok);
@@ -250,11 +252,49 @@ public final class VetcdClient implements AutoCloseable {
 
   /** Opens a stream on endpoint {@code ep} with the leader requirement and the auth token set. */
   <Req, Resp> Future<GrpcClientRequest<Req, Resp>> openStream(int ep, ServiceMethod<Resp, Req> method) {
-    return token(ep).compose(tok -> grpc.request(addresses.get(ep), method).map(req -> {
+    return token(ep).compose(tok -> request(ep, method).map(req -> {
       req.headers().set(HAS_LEADER, "true");
       if (tok != null) req.headers().set(TOKEN, tok);
       return req;
     }));
+  }
+
+  /**
+   * A request on endpoint {@code ep}, failing with {@code UNAVAILABLE} if the connection is not ready
+   * within the connect timeout. The TCP connect timeout alone does not bound it: a member that is
+   * paused (SIGSTOP) or hung still has the kernel accept the connection, and the HTTP/2 handshake then
+   * waits for it for ever, before any gRPC deadline is armed; every call to it hung with it. A request
+   * that comes too late is canceled before anything is sent, so a write given up here was never sent
+   * and may go to another endpoint.
+   */
+  private <Req, Resp> Future<GrpcClientRequest<Req, Resp>> request(int ep, ServiceMethod<Resp, Req> method) {
+    Promise<GrpcClientRequest<Req, Resp>> promise = Promise.promise();
+    java.util.concurrent.atomic.AtomicBoolean settled = new java.util.concurrent.atomic.AtomicBoolean();
+    long timer = vertx.setTimer(Math.max(1, connectTimeoutMillis), id -> {
+      if (settled.compareAndSet(false, true)) {
+        promise.fail(new TransportException(GrpcStatus.UNAVAILABLE,
+            "no connection to " + endpoints.get(ep) + " within " + connectTimeoutMillis + " ms", null));
+      }
+    });
+    grpc.request(addresses.get(ep), method).onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      if (!settled.compareAndSet(false, true)) {
+        if (ar.succeeded()) {
+          try {
+            ar.result().cancel(); // nothing was written on it
+          } catch (RuntimeException ignored) {
+            // gone already
+          }
+        }
+        return;
+      }
+      if (ar.succeeded()) {
+        promise.complete(ar.result());
+      } else {
+        promise.fail(ar.cause());
+      }
+    });
+    return promise.future();
   }
 
   /** The auth token, fetched once per client (and again after the server rejects it). */
@@ -338,6 +378,10 @@ public final class VetcdClient implements AutoCloseable {
       return this;
     }
 
+    /**
+     * How long a connection may take to be ready (TCP connect and HTTP/2 handshake) before the call
+     * gives up on the endpoint and moves to the next one. Default 3 s.
+     */
     public Builder connectTimeout(Duration timeout) {
       this.connectTimeout = timeout;
       return this;

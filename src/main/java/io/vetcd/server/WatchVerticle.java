@@ -78,7 +78,7 @@ public final class WatchVerticle extends VerticleBase {
     } else if (body instanceof Watches.StreamDrained drained) {
       Long id = streamIds.get(drained.streamKey());
       if (id != null) {
-        hub.unblock(id);
+        send(hub.unblock(id));
       }
     }
     catchUp();

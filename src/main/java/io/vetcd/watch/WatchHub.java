@@ -53,6 +53,8 @@ public final class WatchHub {
     final Map<Long, Watcher> watchers = new LinkedHashMap<>();
     long nextWatchId;
     boolean blocked;
+    /** A progress request waits until every watcher of the stream is synced. */
+    boolean progressRequested;
   }
 
   private final Map<Long, Stream> streams = new HashMap<>();
@@ -114,13 +116,56 @@ public final class WatchHub {
       return List.of();
     }
     remove(watcher);
-    return List.of(new Outgoing(streamId,
-        WatchResponse.newBuilder().setWatchId(watchId).setCanceled(true).build(), currentRevision));
+    List<Outgoing> out = new ArrayList<>();
+    out.add(new Outgoing(streamId, WatchResponse.newBuilder().setWatchId(watchId).setCanceled(true).build(),
+        currentRevision));
+    return answerDeferredProgress(out);
   }
 
-  /** A progress request: answered with the current revision (watch id -1 as etcd 3.4). */
+  /**
+   * A progress request: answered (watch id -1, as etcd) with the current revision once every watcher
+   * of the stream is synced, so the answer is a true bookmark: every event up to that revision was
+   * sent before it. A watcher still catching up from history (or a blocked stream) defers the answer
+   * until it has caught up, as etcd does since the fix of etcd-io/etcd#15220; answering at once told a
+   * watcher behind the current revision that it had seen everything, and a client resuming from that
+   * bookmark skipped the events in between.
+   */
   public List<Outgoing> progress(long streamId) {
-    return List.of(new Outgoing(streamId, WatchResponse.newBuilder().setWatchId(-1).build(), currentRevision));
+    Stream stream = streams.get(streamId);
+    if (stream == null || synced(stream)) {
+      return List.of(progressResponse(streamId));
+    }
+    stream.progressRequested = true;
+    return List.of();
+  }
+
+  private Outgoing progressResponse(long streamId) {
+    return new Outgoing(streamId, WatchResponse.newBuilder().setWatchId(-1).build(), currentRevision);
+  }
+
+  /** Whether the stream is not blocked and every one of its watchers has been sent all up to the current revision. */
+  private boolean synced(Stream stream) {
+    if (stream.blocked) {
+      return false;
+    }
+    for (Watcher watcher : stream.watchers.values()) {
+      if (watcher.nextRevision <= currentRevision) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Answers the deferred progress requests of the streams that are synced now (after what {@code out} sends). */
+  private List<Outgoing> answerDeferredProgress(List<Outgoing> out) {
+    for (Map.Entry<Long, Stream> e : streams.entrySet()) {
+      Stream stream = e.getValue();
+      if (stream.progressRequested && synced(stream)) {
+        stream.progressRequested = false;
+        out.add(progressResponse(e.getKey()));
+      }
+    }
+    return out;
   }
 
   /**
@@ -158,11 +203,13 @@ public final class WatchHub {
     }
   }
 
-  public void unblock(long streamId) {
+  /** The stream drained; a deferred progress request may be answered now. */
+  public List<Outgoing> unblock(long streamId) {
     Stream stream = streams.get(streamId);
     if (stream != null) {
       stream.blocked = false;
     }
+    return answerDeferredProgress(new ArrayList<>());
   }
 
   /** The events of a newly applied revision (possibly none, for a write that changed nothing visible). */
@@ -188,7 +235,7 @@ public final class WatchHub {
         }
       }
     }
-    return out;
+    return answerDeferredProgress(out);
   }
 
   /** Where history must start to catch up the unsynced watchers, if any are waiting. */
@@ -220,7 +267,7 @@ public final class WatchHub {
         }
       }
     }
-    return out;
+    return answerDeferredProgress(out);
   }
 
   /**
@@ -257,7 +304,7 @@ public final class WatchHub {
         }
       }
     }
-    return out;
+    return answerDeferredProgress(out);
   }
 
   private WatchResponse matching(Watcher watcher, List<Event> events, long revision) {

@@ -10,6 +10,8 @@ import io.vertx.grpc.server.GrpcServer;
 import io.vetcd.pb.KVGrpcService;
 import io.vetcd.pb.RangeResponse;
 import io.vetcd.pb.ResponseHeader;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -21,7 +23,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Retry rules, against a fake KV server that misbehaves on purpose: it swallows every Put (never
- * answers) and answers Range only from the second attempt on. Then failover over a dead endpoint.
+ * answers) and answers Range only from the second attempt on. Then failover over a dead endpoint, and
+ * over a silent one (a paused member: the kernel accepts the connection, nobody answers).
  */
 class FailoverTest {
   static final Duration T = Duration.ofSeconds(10);
@@ -116,6 +119,63 @@ class FailoverTest {
             .endpoints("http://127.0.0.1:" + InProcessMember.freePort(), member.endpoint()).build()) {
       // the connection to the first endpoint is refused: the put never left, so it may go to the next one
       assertTrue(c.kv().put("x", "1").block(T).getHeader().getRevision() > 1);
+    }
+  }
+
+  /**
+   * Regression: a member paused with SIGSTOP still has its connections accepted by the kernel, and
+   * the HTTP/2 handshake then waited for it for ever, before any gRPC deadline was armed: every call
+   * to it hung (the fault test's clients stayed blocked after the run). Now the connection must be
+   * ready within the connect timeout, and the call moves on; a write that never left may move too.
+   */
+  @Test
+  void a_silent_endpoint_is_given_up_after_the_connect_timeout_for_reads_writes_and_watches() throws Exception {
+    List<Socket> held = new CopyOnWriteArrayList<>();
+    try (ServerSocket silent = new ServerSocket(0)) {
+      Thread acceptor = new Thread(() -> {
+        try {
+          while (true) {
+            held.add(silent.accept()); // and never a byte back
+          }
+        } catch (Exception closed) {
+          // done
+        }
+      });
+      acceptor.setDaemon(true);
+      acceptor.start();
+      String mute = "http://127.0.0.1:" + silent.getLocalPort();
+      try (VetcdClient c = VetcdClient.builder().endpoints(mute).connectTimeout(Duration.ofMillis(300))
+          .maxRetries(1).build()) {
+        VetcdException e = assertThrows(VetcdException.class, () -> c.kv().get("k").block(T));
+        assertEquals(GrpcStatus.UNAVAILABLE, e.status(), e.toString());
+        VetcdException w = assertThrows(VetcdException.class, () -> c.kv().put("k", "v").block(T));
+        assertFalse(w.mayHaveBeenApplied(), "never sent: " + w);
+      }
+      try (VetcdClient c = VetcdClient.builder().endpoints(mute, fake()).connectTimeout(Duration.ofMillis(300))
+          .build()) {
+        assertEquals(7, c.kv().get("k").block(T).getHeader().getRevision());
+        assertEquals(fake(), c.currentEndpoint());
+      }
+      try (InProcessMember member = new InProcessMember();
+          VetcdClient c = VetcdClient.builder().endpoints(mute, member.endpoint())
+              .connectTimeout(Duration.ofMillis(300)).build()) {
+        assertTrue(c.kv().put("x", "1").block(T).getHeader().getRevision() > 1, "a write that never left moves on");
+        List<io.vetcd.pb.Event> seen = new CopyOnWriteArrayList<>();
+        try (VetcdClient w = VetcdClient.builder().endpoints(mute, member.endpoint())
+            .connectTimeout(Duration.ofMillis(300)).build()) {
+          reactor.core.Disposable d = w.watch().watch("x", WatchOptions.options().startRevision(1)).subscribe(seen::add);
+          long deadline = System.nanoTime() + T.toNanos();
+          while (seen.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+          }
+          d.dispose();
+          assertEquals(1, seen.size(), "the watch moved to the member that answers");
+        }
+      }
+    } finally {
+      for (Socket s : held) {
+        s.close();
+      }
     }
   }
 }

@@ -100,8 +100,10 @@ public final class KvModel {
       if (output == null) {
         next.add(State.MISSING);
       } else {
-        long deleted = ((DeleteOk) output).deleted();
-        if ((deleted == 1 && s.value() != null) || (deleted == 0 && s.value() == null)) {
+        DeleteOk d = (DeleteOk) output;
+        // a delete that deleted made a new revision, above the key's mod_revision
+        if ((d.deleted() == 1 && s.value() != null && d.revision() > s.modRevision())
+            || (d.deleted() == 0 && s.value() == null)) {
           next.add(State.MISSING);
         }
       }

@@ -4,6 +4,7 @@ import io.vetcd.linearizability.History.Cas;
 import io.vetcd.linearizability.History.CasOk;
 import io.vetcd.linearizability.History.CasValue;
 import io.vetcd.linearizability.History.Delete;
+import io.vetcd.linearizability.History.Get;
 import io.vetcd.linearizability.History.GetOk;
 import io.vetcd.linearizability.History.DeleteOk;
 import io.vetcd.linearizability.History.Op;
@@ -78,6 +79,9 @@ public final class LinearizabilityChecker {
   public static Result check(List<Op> ops) {
     Map<String, List<Op>> byKey = new TreeMap<>();
     for (Op op : withoutUnobservedOpenWrites(ops)) {
+      if (op.open() && op.input() instanceof Get) {
+        continue; // a read that never answered has no output to explain and no effect
+      }
       byKey.computeIfAbsent(op.input().key(), k -> new ArrayList<>()).add(op);
     }
     List<KeyResult> results = new ArrayList<>();
@@ -99,11 +103,13 @@ public final class LinearizabilityChecker {
   /**
    * Drops the open writes that nothing observed: a put or compare-and-set with unknown outcome whose
    * (unique) value no read returned and no compare asked for, on a key where every compare names a
-   * revision some answer showed and where no delete that deleted something (or may have) returned
-   * after the write was called. Such a write changes nothing any other operation depends on, so it
-   * can be linearized at the very end, and dropping it keeps the verdict. It spares the search from
-   * trying it at every point of the history: every open write left in doubles the work of each
-   * backtrack after it (etcd's robustness tests prune unobserved failed writes the same way).
+   * revision some answer showed and where no delete that answered it deleted the key returned after
+   * the write was called (such a delete may need the write to explain it; an open delete needs none:
+   * linearized, it leaves the key missing whatever it was). Such a write changes nothing any other
+   * operation depends on, so it can be linearized at the very end, and dropping it keeps the verdict.
+   * It spares the search from trying it at every point of the history: every open write left in
+   * doubles the work of each backtrack after it (etcd's robustness tests prune unobserved failed
+   * writes the same way).
    */
   public static List<Op> withoutUnobservedOpenWrites(List<Op> ops) {
     Set<String> observed = new HashSet<>();
@@ -116,7 +122,7 @@ public final class LinearizabilityChecker {
       }
       if (op.input() instanceof CasValue c && c.expectedValue() != null) {
         observed.add(c.expectedValue());
-      } else if (op.input() instanceof Delete && (op.open() || ((DeleteOk) op.output()).deleted() > 0)) {
+      } else if (op.input() instanceof Delete && !op.open() && ((DeleteOk) op.output()).deleted() > 0) {
         lastDeleteReturn.merge(op.input().key(), op.returned(), Math::max);
       }
     }

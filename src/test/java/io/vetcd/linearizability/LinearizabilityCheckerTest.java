@@ -202,6 +202,37 @@ class LinearizabilityCheckerTest {
   }
 
   @Test
+  void when_a_delete_answers_a_revision_not_above_the_keys_mod_revision_then_not_linearizable() {
+    // Concurrent: only the order put, delete explains deleted=1, and then the delete's revision is too low.
+    History h = new History()
+        .add(0, new Put(K, "a"), 0, 10, new PutOk(5))
+        .add(1, new Delete(K), 0, 10, new DeleteOk(1, 4))
+        .add(2, new Get(K), 11, 12, new GetOk(null, 0));
+    assertNotLinearizable(h);
+    assertTrue(LinearizabilityChecker.check(h).revisionViolations().isEmpty());
+  }
+
+  @Test
+  void when_a_write_is_open_only_a_delete_that_deleted_keeps_it_from_being_pruned() {
+    List<Op> openDelete = new History()
+        .add(0, new Put(K, "a"), 0, 1, null)
+        .add(1, new Delete(K), 0, 1, null)
+        .add(2, new Get(K), 5, 6, new GetOk(null, 0))
+        .operations();
+    assertEquals(2, LinearizabilityChecker.withoutUnobservedOpenWrites(openDelete).size(),
+        "an open delete needs no earlier write: the unobserved open put goes");
+    List<Op> deleted = new History()
+        .add(0, new Put(K, "a"), 0, 1, null)
+        .add(1, new Delete(K), 2, 3, new DeleteOk(1, 3))
+        .operations();
+    assertEquals(2, LinearizabilityChecker.withoutUnobservedOpenWrites(deleted).size(),
+        "the put may be what the delete deleted");
+    assertLinearizable(new History()
+        .add(0, new Put(K, "a"), 0, 1, null)
+        .add(1, new Delete(K), 2, 3, new DeleteOk(1, 3)));
+  }
+
+  @Test
   void when_keys_are_independent_then_each_is_checked_on_its_own() {
     History h = new History()
         .add(0, new Put("x", "a"), 0, 1, new PutOk(2))
@@ -240,6 +271,8 @@ class LinearizabilityCheckerTest {
     assertTrue(h.operations().stream().anyMatch(Op::open));
     assertLinearizable(h);
     pending.unknown();
+    assertLinearizable(h);
+    h.invoke(3, new Get(K)); // a read still in flight at the end: no answer to explain
     assertLinearizable(h);
   }
 

@@ -92,6 +92,60 @@ class WatchHubTest {
   }
 
   @Test
+  void progress_request_is_answered_at_once_when_every_watcher_of_the_stream_is_synced() {
+    WatchHub hub = new WatchHub(4, 0);
+    hub.create(1, WatchCreateRequest.newBuilder().setKey(k("a")).build());
+    List<Outgoing> out = hub.progress(1);
+    assertEquals(1, out.size());
+    assertEquals(-1, out.get(0).response().getWatchId());
+    assertEquals(4, out.get(0).headerRevision());
+    assertEquals(1, hub.progress(7).size(), "a stream with no watchers is synced");
+  }
+
+  /**
+   * Regression: a progress request on a stream whose watcher was still catching up from history was
+   * answered at once with the current revision, a bookmark past events not sent yet (the fault test
+   * saw a progress notification at revision 854 before the event of revision 257); a client resuming
+   * from it skips them. The answer now waits until the watcher is synced, and follows its events.
+   */
+  @Test
+  void progress_request_waits_until_the_watchers_of_the_stream_caught_up_from_history() {
+    WatchHub hub = new WatchHub(10, 0);
+    hub.create(1, WatchCreateRequest.newBuilder().setKey(k("a")).setRangeEnd(k("b")).setStartRevision(2).build());
+    assertEquals(List.of(), hub.progress(1), "not synced: no bookmark yet");
+    assertEquals(List.of(), hub.onRevision(11, List.of(put("a1", 11))), "still behind");
+    List<Outgoing> history = hub.onHistory(2, 6, List.of(put("a2", 2), put("a6", 6)));
+    assertEquals(1, history.size(), "caught up to 6 only: still no bookmark");
+    List<Outgoing> rest = hub.onHistory(7, 11, List.of(put("a9", 9), put("a1", 11)));
+    assertEquals(2, rest.size(), rest::toString);
+    assertEquals(2, rest.get(0).response().getEventsCount());
+    assertEquals(0, rest.get(1).response().getEventsCount(), "the progress answer comes after the events");
+    assertEquals(-1, rest.get(1).response().getWatchId());
+    assertEquals(11, rest.get(1).headerRevision());
+    assertEquals(List.of(), hub.onRevision(12, List.of(put("zz", 12))), "answered once");
+  }
+
+  @Test
+  void progress_request_on_a_blocked_stream_waits_until_it_drained_and_caught_up() {
+    WatchHub hub = new WatchHub(1, 0);
+    hub.create(1, WatchCreateRequest.newBuilder().setKey(k("a")).build());
+    hub.block(1);
+    assertEquals(List.of(), hub.progress(1));
+    assertEquals(List.of(), hub.onRevision(2, List.of(put("a", 2))));
+    assertEquals(List.of(), hub.unblock(1), "drained, but revision 2 is not sent yet");
+    List<Outgoing> out = hub.onHistory(2, 2, List.of(put("a", 2)));
+    assertEquals(2, out.size());
+    assertEquals(2, out.get(1).headerRevision());
+    assertEquals(0, out.get(1).response().getEventsCount());
+
+    WatchHub idle = new WatchHub(1, 0);
+    idle.create(1, WatchCreateRequest.newBuilder().setKey(k("a")).build());
+    idle.block(1);
+    assertEquals(List.of(), idle.progress(1));
+    assertEquals(1, idle.unblock(1).size(), "nothing was missed while blocked: answered on drain");
+  }
+
+  @Test
   void large_response_is_split_into_fragments_keeping_every_event_in_order() {
     io.vetcd.pb.WatchResponse.Builder big = io.vetcd.pb.WatchResponse.newBuilder().setWatchId(3);
     for (int i = 0; i < 10; i++) {
