@@ -15,6 +15,13 @@ public final class Watches {
     }
   }
 
+  /** Revisions applied in one go, in order: each watcher gets their events in one response. */
+  public record Revisions(List<Revision> revisions) {
+    public Revisions {
+      revisions = List.copyOf(revisions);
+    }
+  }
+
   /** A compaction happened: watchers needing older revisions get canceled. */
   public record Compacted(long compactRevision) {}
 

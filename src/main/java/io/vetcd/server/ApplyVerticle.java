@@ -78,6 +78,9 @@ public final class ApplyVerticle extends VerticleBase {
   private final long quotaBytes;
   private final io.vetcd.auth.AuthStore auth;
 
+  /** Revisions applied in this round, for the watch verticle (sent together, in order). */
+  private final List<Watches.Revision> watchBatch = new ArrayList<>();
+  private static final int WATCH_BATCH_REVISIONS_MAX = 512;
   private long appliedIndex;
   private long term;
   private long leaderId;
@@ -313,6 +316,7 @@ public final class ApplyVerticle extends VerticleBase {
         applyEntry(entry);
       }
     }
+    flushWatchBatch();
     serveReadsWaitingForApply();
     if (!dirty && !applyQueue.isEmpty()) {
       @SuppressWarnings("unchecked")
@@ -510,6 +514,7 @@ public final class ApplyVerticle extends VerticleBase {
     });
     log.info("installed the store snapshot: applied index {} -> {}, revision {}", before, appliedIndex,
         store.currentRevision());
+    flushWatchBatch();
     vertx.eventBus().send(Addresses.WATCH, new Watches.Compacted(store.compactRevision()));
     if (store.currentRevision() > revisionBefore) {
       // Watchers see a jump: they catch up from the store's history (or are told it was compacted).
@@ -588,7 +593,8 @@ public final class ApplyVerticle extends VerticleBase {
       }
       case COMPACTION -> {
         store.compact(request.getCompaction().getRevision());
-        vertx.eventBus().send(Addresses.WATCH, new Watches.Compacted(store.compactRevision()));
+        flushWatchBatch();
+    vertx.eventBus().send(Addresses.WATCH, new Watches.Compacted(store.compactRevision()));
         return CompactionResponse.newBuilder().setHeader(header()).build();
       }
       case LEASE_GRANT -> {
@@ -724,7 +730,20 @@ public final class ApplyVerticle extends VerticleBase {
         lessor.detach(event.getKv().getKey());
       }
     }
-    vertx.eventBus().send(Addresses.WATCH, new Watches.Revision(w.revision(), w.events(), store.compactRevision(), term));
+    watchBatch.add(new Watches.Revision(w.revision(), w.events(), store.compactRevision(), term));
+    if (watchBatch.size() >= WATCH_BATCH_REVISIONS_MAX) {
+      flushWatchBatch();
+    }
+  }
+
+  /** Hands the revisions applied so far to the watchers, before anything else goes to them. */
+  private void flushWatchBatch() {
+    if (watchBatch.isEmpty()) {
+      return;
+    }
+    Object message = watchBatch.size() == 1 ? watchBatch.get(0) : new Watches.Revisions(watchBatch);
+    watchBatch.clear();
+    vertx.eventBus().send(Addresses.WATCH, message);
   }
 
   // ---- reads ----

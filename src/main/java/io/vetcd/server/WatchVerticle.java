@@ -59,6 +59,14 @@ public final class WatchVerticle extends VerticleBase {
       raftTerm = Math.max(raftTerm, revision.raftTerm());
       hub.setCompactRevision(revision.compactRevision());
       send(hub.onRevision(revision.revision(), revision.events()));
+    } else if (body instanceof Watches.Revisions batch) {
+      List<WatchHub.RevisionEvents> revisions = new java.util.ArrayList<>(batch.revisions().size());
+      for (Watches.Revision revision : batch.revisions()) {
+        raftTerm = Math.max(raftTerm, revision.raftTerm());
+        hub.setCompactRevision(revision.compactRevision());
+        revisions.add(new WatchHub.RevisionEvents(revision.revision(), revision.events()));
+      }
+      send(hub.onRevisions(revisions));
     } else if (body instanceof Watches.Compacted compacted) {
       hub.setCompactRevision(compacted.compactRevision());
       send(hub.cancelCompacted());

@@ -33,6 +33,31 @@ class WatchHubTest {
   }
 
   @Test
+  void revisions_applied_together_reach_each_watcher_in_one_ordered_response() {
+    WatchHub hub = new WatchHub(5, 0);
+    hub.create(1, WatchCreateRequest.newBuilder().setKey(k("a")).setRangeEnd(k("b")).build());
+    hub.create(2, WatchCreateRequest.newBuilder().setKey(k("b")).build());
+    // a watcher whose start revision falls inside the batch sees only what follows it
+    hub.create(3, WatchCreateRequest.newBuilder().setKey(k("a")).setRangeEnd(k("b")).setStartRevision(8).build());
+    List<Outgoing> out = hub.onRevisions(List.of(
+        new WatchHub.RevisionEvents(6, List.of(put("a1", 6))),
+        new WatchHub.RevisionEvents(7, List.of(put("b", 7))),
+        new WatchHub.RevisionEvents(8, List.of(put("a2", 8), put("a3", 8))),
+        new WatchHub.RevisionEvents(9, List.of(put("zz", 9)))));
+    assertEquals(3, out.size());
+    Outgoing first = out.stream().filter(o -> o.streamId() == 1).findFirst().orElseThrow();
+    assertEquals(List.of(6L, 8L, 8L), first.response().getEventsList().stream().map(e -> e.getKv().getModRevision()).toList());
+    assertEquals(9, first.headerRevision());
+    Outgoing second = out.stream().filter(o -> o.streamId() == 2).findFirst().orElseThrow();
+    assertEquals(List.of(7L), second.response().getEventsList().stream().map(e -> e.getKv().getModRevision()).toList());
+    Outgoing third = out.stream().filter(o -> o.streamId() == 3).findFirst().orElseThrow();
+    assertEquals(List.of(8L, 8L), third.response().getEventsList().stream().map(e -> e.getKv().getModRevision()).toList());
+    // every watcher is synced past the batch: the next revision reaches it live
+    assertEquals(OptionalLong.empty(), hub.catchUpFrom());
+    assertEquals(2, hub.onRevision(10, List.of(put("a4", 10))).size());
+  }
+
+  @Test
   void watcher_from_old_revision_is_caught_up_from_history_then_synced() {
     WatchHub hub = new WatchHub(10, 0);
     hub.create(1, WatchCreateRequest.newBuilder().setKey(k("a")).setRangeEnd(k("b")).setStartRevision(8).build());
