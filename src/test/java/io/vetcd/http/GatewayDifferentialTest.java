@@ -103,6 +103,9 @@ class GatewayDifferentialTest {
       calls.add(post("/v3/kv/range", body));
     }
     calls.add(post("/v3/kv/txn", "{\"compare\":\"x\"}"));
+    calls.add(post("/v3/watch", "{bad"));
+    calls.add(post("/v3/watch", "{\"create_request\":{\"key\":\"YQ==\""));
+    calls.add(post("/v3/lease/keepalive", "{\"ID\":tru"));
     calls.add(post("/v3/kv/txn", "{\"success\":[{\"request_put\":{\"key\":\"YQ==\",\"lease\":\"x\"}}]}"));
     // lock and election: KV errors come back with code Unknown; no lease means a new session lease
     calls.add(post("/v3/lock/unlock", "{}"));
