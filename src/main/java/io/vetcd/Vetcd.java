@@ -125,6 +125,10 @@ public final class Vetcd implements AutoCloseable {
     // The segment size is etcd's fixed 64 MiB; tests lower it (-Dvetcd.wal.segmentBytes) to see segments go.
     Wal wal = Wal.open(config.walDir(), Long.getLong("vetcd.wal.segmentBytes", Wal.DEFAULT_SEGMENT_SIZE_BYTES));
     WalRecovered recovered = Bootstrap.storeAheadOfWal(wal, store, members);
+    if (config.initialClusterStateNew() && store.consistentIndex() == 0 && recovered.hardState() == null
+        && recovered.snapshot() == null && recovered.entries().isEmpty()) {
+      recovered = Bootstrap.bootstrapLog(wal, members.voters().size(), recovered);
+    }
     if (recovered.tailRepaired()) {
       log.warn("repaired the WAL's torn tail: truncated {} bytes", recovered.bytesTruncated());
     }

@@ -98,6 +98,24 @@ public final class Bootstrap {
   }
 
   /**
+   * The first log of a member of a new cluster, as etcd starts it: committed entries at term 1, one
+   * per initial member (etcd's ConfChange entries; here no-ops, the members are already in the
+   * store) and one for the cluster version etcd's first leader sets. The first election is then at
+   * term 2, and the raft index that {@code endpoint status} shows follows etcd's: a new
+   * one-member cluster is at index 4 once its leader and the member's attributes are in the log.
+   */
+  public static WalRecovered bootstrapLog(Wal wal, int initialMembers, WalRecovered recovered) throws IOException {
+    List<io.vetcd.wal.WalEntry> entries = new ArrayList<>();
+    for (int i = 1; i <= initialMembers + 1; i++) {
+      entries.add(new io.vetcd.wal.WalEntry(1, i, io.vetcd.raft.EntryType.NORMAL.ordinal(), new byte[0]));
+    }
+    io.vetcd.wal.WalHardState hardState = new io.vetcd.wal.WalHardState(1, 0, entries.size());
+    wal.append(entries, hardState);
+    wal.sync();
+    return new WalRecovered(hardState, null, List.copyOf(entries), recovered.tailRepaired(), recovered.bytesTruncated());
+  }
+
+  /**
    * The store can be ahead of the WAL after a crash between installing a leader's snapshot and
    * recording it in the WAL: the store is then the snapshot, and the WAL gets its marker.
    */

@@ -4,6 +4,7 @@ import static io.vetcd.e2e.Differ.shape;
 import static io.vetcd.e2e.Differ.stdin;
 import static io.vetcd.e2e.Differ.step;
 import static io.vetcd.e2e.Differ.timed;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -220,6 +221,35 @@ class DifferentialTest {
     s.add(step("put after compaction", "put", "after", "1", "-w", "json"));
     s.add(timed("watch from compact point", "watch", "--rev={CREV}", "--prefix", ""));
     check("compactionAndWatch", s);
+  }
+
+  /** raftTerm, raftIndex and raftAppliedIndex of {@code endpoint status}, and the header's raft_term of a get. */
+  private static String raftPosition(Member m) {
+    Object status = Json.parse(m.etcdctl().run("endpoint", "status", "-w", "json").assertOk().stdout());
+    Object s = Json.at(((List<?>) status).get(0), "Status");
+    Object get = Json.parse(m.etcdctl().run("get", "a", "-w", "json").assertOk().stdout());
+    return "term " + Json.at(s, "raftTerm") + " index " + Json.at(s, "raftIndex") + " applied "
+        + Json.at(s, "raftAppliedIndex") + " header term " + Json.at(get, "header", "raft_term");
+  }
+
+  @Test
+  void a_new_member_has_etcds_raft_term_and_index() throws Exception {
+    CompletableFuture<Member> ref = CompletableFuture.supplyAsync(() -> Member.start(Member.Kind.ETCD));
+    CompletableFuture<Member> cand = CompletableFuture.supplyAsync(() -> Member.start(Member.Kind.target()));
+    try (Member r = ref.join(); Member c = cand.join()) {
+      String expected = raftPosition(r);
+      String actual = raftPosition(c);
+      // etcd's leader sets the cluster version shortly after it starts: wait until it has
+      for (int i = 0; i < 50 && !expected.equals(actual); i++) {
+        Thread.sleep(200);
+        expected = raftPosition(r);
+        actual = raftPosition(c);
+      }
+      assertEquals(expected, actual);
+      r.etcdctl().run("put", "a", "1").assertOk();
+      c.etcdctl().run("put", "a", "1").assertOk();
+      assertEquals(raftPosition(r), raftPosition(c));
+    }
   }
 
   @Test

@@ -74,6 +74,8 @@ class MetricsTest {
       assertEquals(1.0, before.get("etcd_server_is_leader"), before.toString());
       assertEquals(2147483648.0, before.get("etcd_server_quota_backend_bytes"));
       assertEquals(1.0, before.get("etcd_server_version{server_version=\"3.4.23\"}"));
+      assertEquals(1.0, before.get("etcd_cluster_version{cluster_version=\"3.4\"}"));
+      assertTrue(before.get("os_fd_used") > 0 && before.get("os_fd_limit") >= before.get("os_fd_used"));
       assertTrue(before.keySet().stream().anyMatch(k -> k.matches("etcd_server_id\\{server_id=\"[0-9a-f]+\"\\}")));
 
       member.call("/v3/kv/put", "{\"key\":\"" + b64("m") + "\",\"value\":\"" + b64("v") + "\"}");

@@ -409,6 +409,12 @@ final class Gateway {
       }
       if (splitter.error() != null) {
         malformed(splitter.error());
+      } else if (splitter.partial()) {
+        // Go's decoder stops at the first bad character, before the object is complete
+        String syntax = GoJsonSyntax.check(splitter.pending()).error;
+        if (syntax != null && !syntax.equals("unexpected EOF")) {
+          malformed(syntax);
+        }
       }
     }
 
@@ -417,7 +423,8 @@ final class Gateway {
         return;
       }
       if (splitter.partial()) {
-        malformed("unexpected EOF");
+        String syntax = GoJsonSyntax.check(splitter.pending()).error;
+        malformed(syntax != null ? syntax : "unexpected EOF");
         return;
       }
       if (requests == 0 && !stream.bidirectional()) {

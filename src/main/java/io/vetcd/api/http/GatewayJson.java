@@ -39,8 +39,20 @@ final class GatewayJson {
 
   /** Parses a request; a malformed one is an InvalidArgument error, as the gateway answers. */
   static <B extends Message.Builder> B parse(String json, B builder) {
-    if (json.isBlank()) {
-      return builder;
+    GoJsonSyntax syntax = GoJsonSyntax.check(json);
+    if (syntax.error != null) {
+      throw new EtcdException(GrpcCode.INVALID_ARGUMENT, syntax.error);
+    }
+    if (syntax.kind == GoJsonSyntax.Kind.NONE || syntax.kind == GoJsonSyntax.Kind.NULL) {
+      return builder; // no body, or null: an empty request
+    }
+    if (syntax.notAnObject() != null) {
+      throw new EtcdException(GrpcCode.INVALID_ARGUMENT, syntax.notAnObject());
+    }
+    json = syntax.firstValue;
+    String typeError = goTypeError(new JsonObject(json), builder.getDescriptorForType());
+    if (typeError != null) {
+      throw new EtcdException(GrpcCode.INVALID_ARGUMENT, typeError);
     }
     try {
       try {
@@ -59,6 +71,127 @@ final class GatewayJson {
     } catch (InvalidProtocolBufferException | RuntimeException e) {
       throw new EtcdException(GrpcCode.INVALID_ARGUMENT, parseMessage(e));
     }
+  }
+
+  /**
+   * The first field whose JSON type its proto type does not take, in Go's words ({@code json: cannot
+   * unmarshal number into Go value of type []uint8}), or null. Fields are checked in proto order, as
+   * etcd's gateway decodes them; unknown fields and nulls are skipped.
+   */
+  static String goTypeError(JsonObject object, Descriptors.Descriptor type) {
+    for (Descriptors.FieldDescriptor field : type.getFields()) {
+      Object value = object.containsKey(field.getName()) ? object.getValue(field.getName())
+          : object.getValue(field.getJsonName());
+      if (value == null) {
+        continue;
+      }
+      String error;
+      if (field.isRepeated()) {
+        if (!(value instanceof JsonArray array)) {
+          return cannot(value, "[]json.RawMessage");
+        }
+        error = null;
+        for (Object item : array) {
+          error = item == null ? null : goTypeError(item, field);
+          if (error != null) {
+            break;
+          }
+        }
+      } else {
+        error = goTypeError(value, field);
+      }
+      if (error != null) {
+        return error;
+      }
+    }
+    return null;
+  }
+
+  private static String goTypeError(Object value, Descriptors.FieldDescriptor field) {
+    switch (field.getType()) {
+      case MESSAGE -> {
+        return value instanceof JsonObject o ? goTypeError(o, field.getMessageType())
+            : cannot(value, "map[string]json.RawMessage");
+      }
+      case BYTES -> {
+        if (value instanceof JsonArray array) { // Go takes []byte as an array of numbers too
+          for (Object item : array) {
+            if (!(item instanceof Number n)) {
+              return cannot(item, "uint8");
+            }
+            String error = integral(String.valueOf(n), "uint8");
+            if (error != null) {
+              return error;
+            }
+          }
+          return null;
+        }
+        return value instanceof String ? null : cannot(value, "[]uint8");
+      }
+      case ENUM -> {
+        String full = field.getEnumType().getFullName();
+        int dot = full.indexOf('.');
+        return value instanceof String || value instanceof Number ? null
+            : cannot(value, full.substring(0, dot + 1) + full.substring(dot + 1).replace('.', '_'));
+      }
+      case STRING -> {
+        return value instanceof String ? null : cannot(value, "string");
+      }
+      case BOOL -> {
+        return value instanceof Boolean ? null : cannot(value, "bool");
+      }
+      case INT64, SINT64, SFIXED64, UINT64, FIXED64, INT32, SINT32, SFIXED32, UINT32, FIXED32 -> {
+        String goType = switch (field.getType()) {
+          case INT64, SINT64, SFIXED64 -> "int64";
+          case UINT64, FIXED64 -> "uint64";
+          case INT32, SINT32, SFIXED32 -> "int32";
+          default -> "uint32";
+        };
+        if (value instanceof String text) {
+          // a quoted integer: Go decodes what is inside the quotes as JSON
+          GoJsonSyntax inner = GoJsonSyntax.check(text);
+          if (inner.error != null) {
+            return inner.error;
+          }
+          if (inner.kind == GoJsonSyntax.Kind.NONE) {
+            return "unexpected end of JSON input";
+          }
+          return inner.kind == GoJsonSyntax.Kind.NUMBER ? integral(inner.firstValue, goType)
+              : cannotKind(inner.kind.name().toLowerCase(java.util.Locale.ROOT), goType);
+        }
+        return value instanceof Number n ? integral(String.valueOf(n), goType) : cannot(value, goType);
+      }
+      default -> {
+        return null; // enums (names or numbers), floats: left to the parser
+      }
+    }
+  }
+
+  private static String integral(String number, String goType) {
+    boolean unsigned = goType.startsWith("u");
+    try {
+      java.math.BigInteger v = new java.math.BigInteger(number);
+      int bits = goType.endsWith("64") ? 64 : goType.endsWith("8") ? 8 : 32;
+      java.math.BigInteger min = unsigned ? java.math.BigInteger.ZERO : java.math.BigInteger.ONE.shiftLeft(bits - 1).negate();
+      java.math.BigInteger max = unsigned ? java.math.BigInteger.ONE.shiftLeft(bits).subtract(java.math.BigInteger.ONE)
+          : java.math.BigInteger.ONE.shiftLeft(bits - 1).subtract(java.math.BigInteger.ONE);
+      if (v.compareTo(min) >= 0 && v.compareTo(max) <= 0) {
+        return null;
+      }
+    } catch (NumberFormatException e) {
+      // a fraction or an exponent
+    }
+    return "json: cannot unmarshal number " + number + " into Go value of type " + goType;
+  }
+
+  private static String cannot(Object value, String goType) {
+    String what = value instanceof JsonObject ? "object" : value instanceof JsonArray ? "array"
+        : value instanceof String ? "string" : value instanceof Boolean ? "bool" : "number";
+    return cannotKind(what, goType);
+  }
+
+  private static String cannotKind(String what, String goType) {
+    return "json: cannot unmarshal " + what + " into Go value of type " + goType;
   }
 
   private static void dropUnknownFields(Object element, Descriptors.Descriptor type) {

@@ -86,6 +86,11 @@ final class JsonObjectSplitter {
     return error;
   }
 
+  /** The text of the object read so far (when {@link #partial()}). */
+  String pending() {
+    return current.toString(StandardCharsets.UTF_8);
+  }
+
   /** True when the stream ended in the middle of an object. */
   boolean partial() {
     return depth > 0;

@@ -124,6 +124,12 @@ final class Metrics {
     header(out, "etcd_server_version", "Which version is running. 1 for 'server_version' label with current version.",
         "gauge");
     out.sample("etcd_server_version", "{server_version=\"" + s.getVersion() + "\"}", "1");
+    String[] version = s.getVersion().split("\\.");
+    if (version.length >= 2) {
+      header(out, "etcd_cluster_version",
+          "Which version is running. 1 for 'cluster_version' label with current cluster version", "gauge");
+      out.sample("etcd_cluster_version", "{cluster_version=\"" + version[0] + "." + version[1] + "\"}", "1");
+    }
   }
 
   private static void process(Families out) {
@@ -135,6 +141,8 @@ final class Metrics {
     if (os instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
       gauge(out, "process_max_fds", "Maximum number of open file descriptors.", unix.getMaxFileDescriptorCount());
       gauge(out, "process_open_fds", "Number of open file descriptors.", unix.getOpenFileDescriptorCount());
+      gauge(out, "os_fd_limit", "The file descriptor limit.", unix.getMaxFileDescriptorCount());
+      gauge(out, "os_fd_used", "The number of used file descriptors.", unix.getOpenFileDescriptorCount());
     }
     long[] statm = statm();
     if (statm != null) {
