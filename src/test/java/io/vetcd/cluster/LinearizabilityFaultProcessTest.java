@@ -319,6 +319,9 @@ class LinearizabilityFaultProcessTest {
         System.out.println("LinearizabilityFaultProcessTest: " + t.getName() + " does not stop at " + elapsed()
             + ", in " + CALLS.get(t.getName()) + ": "
             + java.util.Arrays.stream(t.getStackTrace()).map(String::valueOf).collect(Collectors.joining("\n  ")));
+        // Its operations must all be recorded before the final reads: every call ends within OP_TIMEOUT.
+        t.join(OP_TIMEOUT.toMillis() + 5000);
+        assertTrue(!t.isAlive(), t.getName() + " still runs after " + elapsed());
       }
     }
     clients.forEach(VetcdClient::close);
