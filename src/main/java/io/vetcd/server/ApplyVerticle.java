@@ -594,7 +594,7 @@ public final class ApplyVerticle extends VerticleBase {
       case COMPACTION -> {
         store.compact(request.getCompaction().getRevision());
         flushWatchBatch();
-    vertx.eventBus().send(Addresses.WATCH, new Watches.Compacted(store.compactRevision()));
+        vertx.eventBus().send(Addresses.WATCH, new Watches.Compacted(store.compactRevision()));
         return CompactionResponse.newBuilder().setHeader(header()).build();
       }
       case LEASE_GRANT -> {

@@ -137,15 +137,27 @@ public final class WatchVerticle extends VerticleBase {
         });
   }
 
+  private ResponseHeader lastHeader;
+
+  /** The header for a revision; a fan-out to many watchers shares one. */
+  private ResponseHeader header(long revision) {
+    long term = Math.max(raftTerm, io.vetcd.bus.RaftStatus.term(vertx));
+    ResponseHeader header = lastHeader;
+    if (header == null || header.getRevision() != revision || header.getRaftTerm() != term) {
+      header = ResponseHeader.newBuilder().setClusterId(membership.clusterId())
+          .setMemberId(membership.localMemberId()).setRevision(revision).setRaftTerm(term).build();
+      lastHeader = header;
+    }
+    return header;
+  }
+
   private void send(List<Outgoing> outgoing) {
     for (Outgoing out : outgoing) {
       String key = streamKeys.get(out.streamId());
       if (key == null) {
         continue;
       }
-      ResponseHeader header = ResponseHeader.newBuilder().setClusterId(membership.clusterId())
-          .setMemberId(membership.localMemberId()).setRevision(out.headerRevision())
-          .setRaftTerm(Math.max(raftTerm, io.vetcd.bus.RaftStatus.term(vertx))).build();
+      ResponseHeader header = header(out.headerRevision());
       WatchResponse response = out.response().toBuilder().setHeader(header).build();
       if (out.fragment() && response.getSerializedSize() > fragmentBytesMax && response.getEventsCount() > 1) {
         for (WatchResponse fragment : io.vetcd.watch.Fragments.split(response, fragmentBytesMax)) {
