@@ -113,9 +113,11 @@ class ClusterWalkthroughEtcdctlTest {
     Etcdctl all = ctl(nodes.values().stream().map(Node::endpoint).toList());
 
     // member list -w table: three started members with their names and URLs
-    String table = eventually("three started members", () -> {
+    // As in etcd, a member's client URLs appear once it has published them through raft.
+    String table = eventually("three started members with their client URLs", () -> {
       Etcdctl.Result r = all.run("member", "list", "-w", "table");
-      return r.exitCode() == 0 && r.stdout().split("started", -1).length == 4 ? r.stdout() : null;
+      return r.exitCode() == 0 && r.stdout().split("started", -1).length == 4
+          && nodes.values().stream().allMatch(n -> r.stdout().contains("http://" + n.endpoint())) ? r.stdout() : null;
     });
     for (Node n : nodes.values()) {
       assertTrue(table.contains("| " + n.name + " |"), table);

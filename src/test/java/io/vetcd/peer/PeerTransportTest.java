@@ -86,6 +86,11 @@ class PeerTransportTest {
     }
     assertEquals(42, a.inbox.poll(5, TimeUnit.SECONDS).entries().get(0).index());
 
+    // Requests need a live connection (they fail at once without one): both dialed, and one of the
+    // two crossing connections may still be settling.
+    for (int i = 0; i < 100 && !a.transport.connected(B); i++) {
+      Thread.sleep(50);
+    }
     assertEquals("echo:ping", a.transport.request(B, Buffer.buffer("ping"), 5000).await(5, TimeUnit.SECONDS).toString());
     PeerRequestException e = (PeerRequestException) a.transport.request(B, Buffer.buffer("fail"), 5000)
         .transform(ar -> Future.succeededFuture(ar.cause())).await(5, TimeUnit.SECONDS);
