@@ -56,17 +56,9 @@ public final class WatchVerticle extends VerticleBase {
   private void onMessage(Message<Object> message) {
     Object body = message.body();
     if (body instanceof Watches.Revision revision) {
-      raftTerm = Math.max(raftTerm, revision.raftTerm());
-      hub.setCompactRevision(revision.compactRevision());
-      send(hub.onRevision(revision.revision(), revision.events()));
+      onRevisions(List.of(revision));
     } else if (body instanceof Watches.Revisions batch) {
-      List<WatchHub.RevisionEvents> revisions = new java.util.ArrayList<>(batch.revisions().size());
-      for (Watches.Revision revision : batch.revisions()) {
-        raftTerm = Math.max(raftTerm, revision.raftTerm());
-        hub.setCompactRevision(revision.compactRevision());
-        revisions.add(new WatchHub.RevisionEvents(revision.revision(), revision.events()));
-      }
-      send(hub.onRevisions(revisions));
+      onRevisions(batch.revisions());
     } else if (body instanceof Watches.Compacted compacted) {
       hub.setCompactRevision(compacted.compactRevision());
       send(hub.cancelCompacted());
@@ -90,6 +82,16 @@ public final class WatchVerticle extends VerticleBase {
       }
     }
     catchUp();
+  }
+
+  private void onRevisions(List<Watches.Revision> applied) {
+    List<WatchHub.RevisionEvents> revisions = new java.util.ArrayList<>(applied.size());
+    for (Watches.Revision revision : applied) {
+      raftTerm = Math.max(raftTerm, revision.raftTerm());
+      hub.setCompactRevision(revision.compactRevision());
+      revisions.add(new WatchHub.RevisionEvents(revision.revision(), revision.events()));
+    }
+    send(hub.onRevisions(revisions));
   }
 
   private void onFrame(Watches.Frame frame) {

@@ -244,7 +244,8 @@ public final class WatchHub {
   /**
    * Several revisions applied in one go, in increasing order: each synced watcher gets the events of
    * all of them that concern it in one response (etcd also sends several revisions in one response);
-   * the events of one revision are never split.
+   * the events of one revision are never split. Each event carries its revision (a put's and a
+   * delete's mod_revision), so a contiguous batch is served like a slice of history.
    */
   public List<Outgoing> onRevisions(List<RevisionEvents> revisions) {
     if (revisions.size() == 1) {
@@ -253,48 +254,20 @@ public final class WatchHub {
     long first = revisions.get(0).revision();
     long previous = currentRevision;
     boolean contiguous = true;
+    List<Event> events = new ArrayList<>();
     for (RevisionEvents r : revisions) {
       if (r.revision() <= previous) {
         throw new IllegalStateException("revision went backwards: " + r.revision() + " after " + previous);
       }
       contiguous &= r.revision() == previous + 1;
       previous = r.revision();
+      events.addAll(r.events());
     }
     currentRevision = previous;
-    List<Outgoing> out = new ArrayList<>();
     if (!contiguous) {
-      return answerDeferredProgress(out); // a gap: history catches every watcher up
+      return answerDeferredProgress(new ArrayList<>()); // a gap: history catches every watcher up
     }
-    for (Stream stream : streams.values()) {
-      if (stream.blocked) {
-        continue;
-      }
-      for (Watcher watcher : stream.watchers.values()) {
-        if (watcher.nextRevision < first || watcher.nextRevision > previous) {
-          continue; // behind (history catches it up) or ahead (a future start revision)
-        }
-        WatchResponse.Builder response = null;
-        for (RevisionEvents r : revisions) {
-          if (r.revision() < watcher.nextRevision) {
-            continue;
-          }
-          for (Event event : r.events()) {
-            Event filtered = filter(watcher, event);
-            if (filtered != null) {
-              if (response == null) {
-                response = WatchResponse.newBuilder().setWatchId(watcher.watchId);
-              }
-              response.addEvents(filtered);
-            }
-          }
-        }
-        watcher.nextRevision = previous + 1;
-        if (response != null) {
-          out.add(new Outgoing(watcher.streamId, response.build(), previous, watcher.fragment));
-        }
-      }
-    }
-    return answerDeferredProgress(out);
+    return onHistory(first, previous, events);
   }
 
   /** Where history must start to catch up the unsynced watchers, if any are waiting. */
