@@ -509,20 +509,12 @@ public final class RaftVerticle extends VerticleBase {
     // Committed entries already durable here (written by an earlier Ready, and not being rewritten by
     // this one) are applied while this Ready's fsync runs; the rest wait for it. Read states do not
     // depend on this member's disk at all.
-    long firstWritten = ready.entries().isEmpty() ? Long.MAX_VALUE : ready.entries().get(0).index();
-    long durableIndex = Math.min(stableIndex, firstWritten - 1);
-    int appliedEarly = 0;
-    List<Entry> committed = ready.committedEntries();
-    while (appliedEarly < committed.size() && committed.get(appliedEarly).index() <= durableIndex
-        && committed.get(appliedEarly).type() != EntryType.CONF_CHANGE) {
-      appliedEarly++;
-    }
+    int appliedEarly = durableCommittedPrefix(ready);
     if (appliedEarly > 0) {
       vertx.eventBus().send(Addresses.APPLY_FROM_RAFT,
-          new Raft.Committed(List.copyOf(committed.subList(0, appliedEarly)), node.term()));
+          new Raft.Committed(List.copyOf(ready.committedEntries().subList(0, appliedEarly)), node.term()));
     }
     deliverReadStates(ready);
-    int committedLater = appliedEarly;
     io.vetcd.wal.WalSnapshotMarker m = marker;
     Future<Void> persisted = !mustWrite ? Future.succeededFuture() : vertx.executeBlocking(() -> {
       if (m != null) {
@@ -551,15 +543,40 @@ public final class RaftVerticle extends VerticleBase {
         log.error("WAL write failed; stopping the member", ar.cause());
         Runtime.getRuntime().halt(70);
       }
-      if (mustSync && hardState != null) {
-        syncedTerm = hardState.term();
-        syncedVote = hardState.votedFor();
-      }
-      if (!walEntries.isEmpty()) {
-        stableIndex = walEntries.get(walEntries.size() - 1).index();
-      }
-      afterPersist(ready, sentEarly, committedLater, false);
+      recordDurable(ready, stableIndex);
+      afterPersist(ready, sentEarly, appliedEarly);
     });
+  }
+
+  /**
+   * How many of the Ready's committed entries are durable here already (written by an earlier Ready
+   * and not being rewritten by this one), up to the first membership change.
+   */
+  private int durableCommittedPrefix(Ready ready) {
+    long firstWritten = ready.entries().isEmpty() ? Long.MAX_VALUE : ready.entries().get(0).index();
+    long durableIndex = Math.min(stableIndex, firstWritten - 1);
+    List<Entry> committed = ready.committedEntries();
+    int count = 0;
+    while (count < committed.size() && committed.get(count).index() <= durableIndex
+        && committed.get(count).type() != EntryType.CONF_CHANGE) {
+      count++;
+    }
+    return count;
+  }
+
+  /**
+   * The Ready's entries and hard state are on disk: its term and vote no longer need a sync (a hard
+   * state written without one only moved the commit index, so its term and vote are the synced
+   * ones), and its entries can be applied without waiting. {@code lastIndexIfNoEntries}: the durable
+   * index when the Ready wrote no entries.
+   */
+  private void recordDurable(Ready ready, long lastIndexIfNoEntries) {
+    if (ready.hardState() != null) {
+      syncedTerm = ready.hardState().term();
+      syncedVote = ready.hardState().votedFor();
+    }
+    List<Entry> entries = ready.entries();
+    stableIndex = entries.isEmpty() ? lastIndexIfNoEntries : entries.get(entries.size() - 1).index();
   }
 
   private void deliverReadStates(Ready ready) {
@@ -576,11 +593,10 @@ public final class RaftVerticle extends VerticleBase {
   }
 
   /**
-   * After the Ready is durable: its remaining messages go out, its remaining committed entries go to
-   * be applied (the first {@code committedAlready} were sent before), read states unless already
-   * delivered.
+   * After the Ready is durable: its remaining messages go out and its remaining committed entries go
+   * to be applied (the first {@code committedAlready} were sent before).
    */
-  private void afterPersist(Ready ready, boolean sentEarly, int committedAlready, boolean readStatesLeft) {
+  private void afterPersist(Ready ready, boolean sentEarly, int committedAlready) {
     for (io.vetcd.raft.Message m : ready.messages()) {
       if (sentEarly && sendableBeforeSync(m)) {
         continue;
@@ -606,9 +622,6 @@ public final class RaftVerticle extends VerticleBase {
         }
       }
       vertx.eventBus().send(Addresses.APPLY_FROM_RAFT, new Raft.Committed(rest, node.term()));
-    }
-    if (readStatesLeft) {
-      deliverReadStates(ready);
     }
     node.advance(ready);
     persisting = false;
@@ -723,12 +736,9 @@ public final class RaftVerticle extends VerticleBase {
             return;
           }
           log.info("installed the snapshot at index {}", snap.index());
-          stableIndex = ready.entries().isEmpty() ? snap.index() : ready.entries().get(ready.entries().size() - 1).index();
-          if (ready.hardState() != null) {
-            syncedTerm = ready.hardState().term();
-            syncedVote = ready.hardState().votedFor();
-          }
-          afterPersist(ready, false, 0, true);
+          recordDurable(ready, snap.index());
+          deliverReadStates(ready);
+          afterPersist(ready, false, 0);
         });
   }
 
