@@ -514,11 +514,10 @@ public final class ApplyVerticle extends VerticleBase {
     });
     log.info("installed the store snapshot: applied index {} -> {}, revision {}", before, appliedIndex,
         store.currentRevision());
-    flushWatchBatch();
-    vertx.eventBus().send(Addresses.WATCH, new Watches.Compacted(store.compactRevision()));
+    toWatchers(new Watches.Compacted(store.compactRevision()));
     if (store.currentRevision() > revisionBefore) {
       // Watchers see a jump: they catch up from the store's history (or are told it was compacted).
-      vertx.eventBus().send(Addresses.WATCH, new Watches.Revision(store.currentRevision(), List.of(),
+      toWatchers(new Watches.Revision(store.currentRevision(), List.of(),
           store.compactRevision(), term));
     }
     serveReadsWaitingForApply();
@@ -593,8 +592,7 @@ public final class ApplyVerticle extends VerticleBase {
       }
       case COMPACTION -> {
         store.compact(request.getCompaction().getRevision());
-        flushWatchBatch();
-        vertx.eventBus().send(Addresses.WATCH, new Watches.Compacted(store.compactRevision()));
+        toWatchers(new Watches.Compacted(store.compactRevision()));
         return CompactionResponse.newBuilder().setHeader(header()).build();
       }
       case LEASE_GRANT -> {
@@ -734,6 +732,12 @@ public final class ApplyVerticle extends VerticleBase {
     if (watchBatch.size() >= WATCH_BATCH_REVISIONS_MAX) {
       flushWatchBatch();
     }
+  }
+
+  /** A message for the watch verticle, after the revisions applied before it. */
+  private void toWatchers(Object message) {
+    flushWatchBatch();
+    vertx.eventBus().send(Addresses.WATCH, message);
   }
 
   /** Hands the revisions applied so far to the watchers, before anything else goes to them. */
