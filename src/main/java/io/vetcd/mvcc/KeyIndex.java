@@ -16,7 +16,7 @@ final class KeyIndex {
   static final class Generation {
     long ver;
     Revision created;
-    final ArrayList<Revision> revs = new ArrayList<>();
+    final ArrayList<Revision> revs = new ArrayList<>(2); // most keys have one or two revisions
 
     boolean isEmpty() {
       return revs.isEmpty();
@@ -42,7 +42,7 @@ final class KeyIndex {
 
   final ByteString key;
   Revision modified = new Revision(0, 0);
-  final ArrayList<Generation> generations = new ArrayList<>();
+  final ArrayList<Generation> generations = new ArrayList<>(2);
   /** The live value at {@link #modified} (null while deleted), so current reads skip the revision tree. */
   KeyValue latest;
 
@@ -101,7 +101,7 @@ final class KeyIndex {
       throw new IllegalStateException("tombstone of the already deleted key " + key.toStringUtf8());
     }
     put(rev);
-    latest = null;
+    latest = null; // the store has taken it out of its cache budget already
     generations.add(new Generation());
   }
 

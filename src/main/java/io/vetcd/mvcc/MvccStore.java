@@ -70,6 +70,14 @@ public final class MvccStore implements Closeable {
   private final BTreeMap<String, byte[]> cluster;
   private final BTreeMap<String, byte[]> auth;
   private final TreeMap<ByteString, KeyIndex> index = new TreeMap<>(KEY_ORDER);
+  /**
+   * Live values kept on the heap (in their key's index) so reads at the current revision skip the
+   * file; bounded, so a large store's values stay in the memory-mapped file only (each value would
+   * otherwise be held twice). Keys written while the budget is spent are read from the file.
+   */
+  static final long VALUE_CACHE_BYTES_MAX = 64L << 20;
+  private long valueCacheBytesMax = VALUE_CACHE_BYTES_MAX;
+  private long valueCacheBytes;
   private volatile long currentRev = 1;
   private volatile long compactRev = -1;
   private volatile long consistentIndex;
@@ -179,6 +187,7 @@ public final class MvccStore implements Closeable {
   }
 
   private void restore() {
+    valueCacheBytes = 0;
     long maxMain = 0;
     long bytes = 0;
     for (Map.Entry<byte[], byte[]> e : tree.entrySet()) {
@@ -190,6 +199,7 @@ public final class MvccStore implements Closeable {
       KeyIndex ki = index.get(kv.getKey());
       if (Revision.isTombstone(k)) {
         if (ki != null && ki.isLive()) {
+          uncache(ki);
           ki.tombstone(rev);
         }
         continue;
@@ -201,7 +211,7 @@ public final class MvccStore implements Closeable {
       } else {
         ki.put(rev);
       }
-      ki.latest = kv;
+      cache(ki, kv);
     }
     bytesInUse = bytes;
     currentRev = Math.max(1, Math.max(maxMain, meta.getOrDefault(META_CURRENT_REV, 1L)));
@@ -413,6 +423,38 @@ public final class MvccStore implements Closeable {
     return s == null ? null : readKv(new Hit(ki, s.modified()));
   }
 
+  /** Makes kv the key's cached live value if the cache's budget allows (dropping the older one). */
+  private void cache(KeyIndex ki, KeyValue kv) {
+    uncache(ki);
+    long size = cachedSizeBytes(kv);
+    if (valueCacheBytes + size <= valueCacheBytesMax) {
+      ki.latest = kv;
+      valueCacheBytes += size;
+    }
+  }
+
+  private void uncache(KeyIndex ki) {
+    if (ki.latest != null) {
+      valueCacheBytes -= cachedSizeBytes(ki.latest);
+      ki.latest = null;
+    }
+  }
+
+  /** The heap a cached value holds: its bytes plus the objects around them (an estimate). */
+  private static long cachedSizeBytes(KeyValue kv) {
+    return kv.getKey().size() + kv.getValue().size() + 96;
+  }
+
+  /** The bytes of values currently cached on the heap (for tests). */
+  synchronized long valueCacheBytes() {
+    return valueCacheBytes;
+  }
+
+  /** A smaller cache budget, so tests reach it with a few keys. */
+  synchronized void valueCacheBytesMax(long bytes) {
+    valueCacheBytesMax = bytes;
+  }
+
   /** A key and the revision of the version a read sees. */
   private record Hit(KeyIndex ki, Revision rev) {}
 
@@ -588,7 +630,7 @@ public final class MvccStore implements Closeable {
         index.put(key, ki);
       }
       ki.put(idx);
-      ki.latest = kv;
+      cache(ki, kv);
       changes.add(kv);
       tombstones.add(false);
       return rev;
@@ -603,6 +645,7 @@ public final class MvccStore implements Closeable {
       before.computeIfAbsent(key, k -> Optional.ofNullable(kvAt(k, beginRev)));
       KeyValue kv = KeyValue.newBuilder().setKey(key).build();
       treePut(idx.toBytes(true), kv.toByteArray());
+      uncache(ki);
       ki.tombstone(idx);
       changes.add(kv);
       tombstones.add(true);

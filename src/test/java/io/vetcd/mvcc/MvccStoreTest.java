@@ -673,4 +673,36 @@ class MvccStoreTest {
     assertTrue(ki.isEmpty());
     assertTrue(keep.isEmpty());
   }
+
+  @Test
+  void values_past_the_cache_budget_are_read_from_the_file_and_the_budget_is_kept(@TempDir Path dir) {
+    s.close();
+    s = MvccStore.open(dir.resolve("db"));
+    s.valueCacheBytesMax(1_000);
+    String value = "v".repeat(100);
+    for (int i = 0; i < 30; i++) {
+      put("k" + i, value + i);
+    }
+    assertTrue(s.valueCacheBytes() > 0 && s.valueCacheBytes() <= 1_000, "cached " + s.valueCacheBytes());
+    for (int i = 0; i < 30; i++) {
+      assertEquals(value + i, get("k" + i).getValue().toStringUtf8(), "k" + i);
+    }
+    put("k0", "short"); // a cached key overwritten: the cache counts its new value only
+    assertEquals("short", get("k0").getValue().toStringUtf8());
+    assertEquals(28, del("k1", "k9").response().getDeleted()); // k1..k8 and every k1x, k2x
+    assertEquals("short", get("k0").getValue().toStringUtf8());
+    assertEquals(value + 9, get("k9").getValue().toStringUtf8());
+    assertEquals(2, del("k", "l").response().getDeleted());
+    assertEquals(0, s.valueCacheBytes(), "nothing live, nothing cached");
+
+    put("k0", "again");
+    s.close();
+    s = MvccStore.open(dir.resolve("db")); // the cache is rebuilt from the file on open
+    assertEquals("again", get("k0").getValue().toStringUtf8());
+    assertEquals(cachedBytes("k0", "again"), s.valueCacheBytes());
+  }
+
+  private static long cachedBytes(String key, String value) {
+    return key.length() + value.length() + 96;
+  }
 }
