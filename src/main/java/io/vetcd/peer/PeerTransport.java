@@ -43,6 +43,8 @@ public final class PeerTransport {
   public static final int FRAME_BYTES_MAX = 64 << 20;
   public static final int QUEUE_FRAMES_MAX = 4096;
   public static final long QUEUE_BYTES_MAX = 16L << 20;
+  /** Frames queued for one socket are written together up to this size: one write call for many small frames. */
+  static final int WRITE_BATCH_BYTES_MAX = 256 << 10;
   static final long BACKOFF_MIN_MILLIS = 50;
   static final long BACKOFF_MAX_MILLIS = 1000;
   private static final long HELLO_TIMEOUT_MILLIS = 5000;
@@ -294,6 +296,7 @@ public final class PeerTransport {
   private void accepted(NetSocket socket) {
     // Member ids are unsigned 64-bit: any long value is an id, so the state is tracked apart.
     long[] sender = {0};
+    AnswerOutbox answers = new AnswerOutbox(socket);
     int[] state = {0}; // 0 awaiting HELLO, 1 accepted, 2 refused
     long helloTimer = vertx.setTimer(HELLO_TIMEOUT_MILLIS, t -> {
       if (state[0] == 0) {
@@ -350,7 +353,7 @@ public final class PeerTransport {
           }
           messageHandler.handle(m);
         }
-        case Frames.REQUEST -> answer(socket, frame.getLong(1), frame.getBuffer(9, frame.length()));
+        case Frames.REQUEST -> answer(answers, frame.getLong(1), frame.getBuffer(9, frame.length()));
         default -> log.warn("unexpected frame kind {} from {}", kind, Long.toHexString(sender[0]));
       }
     }, () -> {
@@ -386,7 +389,7 @@ public final class PeerTransport {
     return null;
   }
 
-  private void answer(NetSocket socket, long requestId, Buffer payload) {
+  private void answer(AnswerOutbox outbox, long requestId, Buffer payload) {
     Future<Buffer> answer;
     try {
       answer = requestHandler.apply(payload);
@@ -401,10 +404,49 @@ public final class PeerTransport {
         int code = ar.cause() instanceof PeerRequestException p && p.code() > 0 ? p.code() : 2;
         body.appendInt(code).appendBytes(String.valueOf(ar.cause().getMessage()).getBytes(StandardCharsets.UTF_8));
       }
-      if (!socket.writeQueueFull()) {
-        socket.write(Frames.frame(Frames.RESPONSE, body));
-      }
+      onContext(() -> outbox.add(Frames.frame(Frames.RESPONSE, body)));
     });
+  }
+
+  /** The head of the queue as one buffer: its first frame and those after it while they fit in a batch. */
+  static Buffer takeBatch(ArrayDeque<Buffer> queue) {
+    Buffer first = queue.poll();
+    if (queue.isEmpty() || first.length() + queue.peek().length() > WRITE_BATCH_BYTES_MAX) {
+      return first;
+    }
+    Buffer batch = Buffer.buffer(Math.min(WRITE_BATCH_BYTES_MAX, 4 * (first.length() + queue.peek().length())))
+        .appendBuffer(first);
+    while (!queue.isEmpty() && batch.length() + queue.peek().length() <= WRITE_BATCH_BYTES_MAX) {
+      batch.appendBuffer(queue.poll());
+    }
+    return batch;
+  }
+
+  /** Answers on one inbound connection, written together once the current event-loop task is done. */
+  private final class AnswerOutbox {
+    final NetSocket socket;
+    final ArrayDeque<Buffer> frames = new ArrayDeque<>();
+    boolean flushScheduled;
+
+    AnswerOutbox(NetSocket socket) {
+      this.socket = socket;
+    }
+
+    void add(Buffer frame) {
+      if (socket.writeQueueFull() || frames.size() >= QUEUE_FRAMES_MAX) {
+        return; // a connection this far behind: the asker's timeout answers it
+      }
+      frames.add(frame);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        context.runOnContext(v -> {
+          flushScheduled = false;
+          while (!frames.isEmpty()) {
+            socket.write(takeBatch(frames));
+          }
+        });
+      }
+    }
   }
 
   // ---- the dialer side ----
@@ -417,6 +459,7 @@ public final class PeerTransport {
     final ArrayDeque<Buffer> queue = new ArrayDeque<>();
     final Map<Long, PendingRequest> pending = new HashMap<>();
     long queuedBytes;
+    boolean flushScheduled;
     long dropped;
     NetSocket socket;
     boolean accepted;
@@ -550,16 +593,24 @@ public final class PeerTransport {
       }
       queue.add(frame);
       queuedBytes += frame.length();
-      flush();
+      if (!flushScheduled) {
+        // Written once the current event-loop task (a raft Ready, a batch of answers) is done, so
+        // the frames it produced for this peer share one write call.
+        flushScheduled = true;
+        context.runOnContext(v -> {
+          flushScheduled = false;
+          flush();
+        });
+      }
       return true;
     }
 
     void flush() {
       NetSocket s = socket;
       while (s != null && !queue.isEmpty() && !s.writeQueueFull()) {
-        Buffer frame = queue.poll();
-        queuedBytes -= frame.length();
-        s.write(frame);
+        Buffer batch = takeBatch(queue);
+        queuedBytes -= batch.length();
+        s.write(batch);
       }
     }
 
