@@ -345,7 +345,10 @@ public final class Vetcd implements AutoCloseable {
     List<Future<HttpServer>> servers = new ArrayList<>();
     for (HttpServerOptions options : listeners) {
       HttpServer server = vertx.createHttpServer(options);
-      server.connectionHandler(io.vetcd.api.grpc.LenientAuthority::install);
+      server.connectionHandler(connection -> {
+        io.vetcd.api.grpc.LenientAuthority.install(connection);
+        io.vetcd.api.grpc.FlushBatching.install(connection);
+      });
       server.requestHandler(request -> {
         String contentType = request.getHeader("content-type");
         if (contentType != null && contentType.startsWith("application/grpc")) {

@@ -1,0 +1,37 @@
+package io.vetcd.api.grpc;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http2.Http2ConnectionHandler;
+import io.netty.handler.flush.FlushConsolidationHandler;
+import io.vertx.core.http.HttpConnection;
+
+/**
+ * Batches the socket flushes of a client's HTTP/2 connection. Vert.x flushes after every response
+ * written outside a read (an answer coming back from the apply verticle, each watch event batch),
+ * so under load every response cost a write system call; here the flushes requested during one
+ * event-loop task are joined into one, done when the task ends (or every {@value #FLUSHES_PER_WRITE_MAX}
+ * flushes), so responses to many streams of a connection leave in one write.
+ */
+public final class FlushBatching {
+  static final int FLUSHES_PER_WRITE_MAX = 64;
+  private static final String NAME = "vetcd-flush-batching";
+
+  private FlushBatching() {}
+
+  /** For {@code HttpServer.connectionHandler}: HTTP/2 connections only (gRPC), HTTP/1.x is left as is. */
+  public static void install(HttpConnection connection) {
+    if (!(connection instanceof io.vertx.core.net.impl.ConnectionBase base)) {
+      return;
+    }
+    ChannelHandlerContext ctx = base.channelHandlerContext();
+    if (ctx == null) {
+      return;
+    }
+    ChannelHandlerContext h2 = ctx.pipeline().context(Http2ConnectionHandler.class);
+    if (h2 == null || ctx.pipeline().get(NAME) != null) {
+      return;
+    }
+    // Just below the HTTP/2 handler: TLS (when used) then encrypts the joined writes at once too.
+    ctx.pipeline().addBefore(h2.name(), NAME, new FlushConsolidationHandler(FLUSHES_PER_WRITE_MAX, true));
+  }
+}
