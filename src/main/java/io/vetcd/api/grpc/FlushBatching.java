@@ -20,18 +20,12 @@ public final class FlushBatching {
 
   /** For {@code HttpServer.connectionHandler}: HTTP/2 connections only (gRPC), HTTP/1.x is left as is. */
   public static void install(HttpConnection connection) {
-    if (!(connection instanceof io.vertx.core.net.impl.ConnectionBase base)) {
+    io.netty.channel.ChannelPipeline pipeline = Http2Pipeline.of(connection);
+    if (pipeline == null || pipeline.get(NAME) != null) {
       return;
     }
-    ChannelHandlerContext ctx = base.channelHandlerContext();
-    if (ctx == null) {
-      return;
-    }
-    ChannelHandlerContext h2 = ctx.pipeline().context(Http2ConnectionHandler.class);
-    if (h2 == null || ctx.pipeline().get(NAME) != null) {
-      return;
-    }
+    ChannelHandlerContext h2 = pipeline.context(Http2ConnectionHandler.class);
     // Just below the HTTP/2 handler: TLS (when used) then encrypts the joined writes at once too.
-    ctx.pipeline().addBefore(h2.name(), NAME, new FlushConsolidationHandler(FLUSHES_PER_WRITE_MAX, true));
+    pipeline.addBefore(h2.name(), NAME, new FlushConsolidationHandler(FLUSHES_PER_WRITE_MAX, true));
   }
 }

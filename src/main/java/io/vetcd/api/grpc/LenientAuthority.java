@@ -21,17 +21,11 @@ public final class LenientAuthority {
 
   /** For {@code HttpServer.connectionHandler}: wraps the HTTP/2 frame listener of the connection. */
   public static void install(HttpConnection connection) {
-    if (!(connection instanceof io.vertx.core.net.impl.ConnectionBase base)) {
-      return;
-    }
-    ChannelHandlerContext ctx = base.channelHandlerContext();
-    if (ctx == null) {
-      return;
-    }
-    Http2ConnectionHandler h2 = ctx.pipeline().get(Http2ConnectionHandler.class);
-    if (h2 == null) {
+    io.netty.channel.ChannelPipeline pipeline = Http2Pipeline.of(connection);
+    if (pipeline == null) {
       return; // HTTP/1.x
     }
+    Http2ConnectionHandler h2 = pipeline.get(Http2ConnectionHandler.class);
     Http2FrameListener current = h2.decoder().frameListener();
     if (current == null || current instanceof Fixer) {
       return;
