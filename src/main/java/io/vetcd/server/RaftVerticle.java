@@ -149,9 +149,13 @@ public final class RaftVerticle extends VerticleBase {
     }
   }
 
+  /** The one thread that writes and fsyncs the WAL: kept warm, and the WAL is touched by one thread only. */
+  private io.vertx.core.WorkerExecutor walWorker;
+
   @Override
   public Future<?> start() {
     metrics = io.vetcd.metrics.MemberMetrics.of(vertx);
+    walWorker = vertx.createSharedWorkerExecutor("vetcd-wal-" + Long.toHexString(node.id()), 1);
     probeTimerId = vertx.setPeriodic(PROBE_INTERVAL_MILLIS, t -> probePeers());
     RaftStatus.setLeader(vertx, 0);
     vertx.eventBus().localConsumer(Addresses.RAFT, this::onMessage);
@@ -197,6 +201,7 @@ public final class RaftVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    // walWorker is not closed here: a write in flight finishes on it; it is shared by name and goes with Vert.x.
     vertx.cancelTimer(timerId);
     vertx.cancelTimer(probeTimerId);
     stopping = true;
@@ -462,7 +467,7 @@ public final class RaftVerticle extends VerticleBase {
     persisting = true;
     if (ready == null) {
       io.vetcd.wal.WalSnapshotMarker m = marker;
-      vertx.executeBlocking(() -> {
+      walWorker.executeBlocking(() -> {
         wal.saveSnapshotMarker(m);
         wal.releaseBefore(m.index() + 1);
         return null;
@@ -516,7 +521,7 @@ public final class RaftVerticle extends VerticleBase {
     }
     deliverReadStates(ready);
     io.vetcd.wal.WalSnapshotMarker m = marker;
-    Future<Void> persisted = !mustWrite ? Future.succeededFuture() : vertx.executeBlocking(() -> {
+    Future<Void> persisted = !mustWrite ? Future.succeededFuture() : walWorker.executeBlocking(() -> {
       if (m != null) {
         wal.saveSnapshotMarker(m);
       }
