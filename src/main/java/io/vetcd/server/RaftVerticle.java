@@ -90,6 +90,8 @@ public final class RaftVerticle extends VerticleBase {
   private final Map<Message<Raft.TransferLeader>, Long> transferTimers = new java.util.HashMap<>();
   private int queuedTicks;
   private boolean persisting;
+  /** The one thread that writes and fsyncs the WAL: kept warm, and the WAL is touched by one thread only. */
+  private io.vertx.core.WorkerExecutor walWorker;
   /** Term and vote of the last synced hard state (a change of either must be synced before any message). */
   private long syncedTerm = -1;
   private long syncedVote = -1;
@@ -149,9 +151,6 @@ public final class RaftVerticle extends VerticleBase {
     }
   }
 
-  /** The one thread that writes and fsyncs the WAL: kept warm, and the WAL is touched by one thread only. */
-  private io.vertx.core.WorkerExecutor walWorker;
-
   @Override
   public Future<?> start() {
     metrics = io.vetcd.metrics.MemberMetrics.of(vertx);
@@ -201,7 +200,7 @@ public final class RaftVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    // walWorker is not closed here: a write in flight finishes on it; it is shared by name and goes with Vert.x.
+    // walWorker is not closed here: a write in flight finishes on it; Vert.x closes it with this deployment.
     vertx.cancelTimer(timerId);
     vertx.cancelTimer(probeTimerId);
     stopping = true;
@@ -719,7 +718,7 @@ public final class RaftVerticle extends VerticleBase {
           }
           WalHardState hardState = ready.hardState() == null ? null : new WalHardState(ready.hardState().term(),
               ready.hardState().votedFor(), ready.hardState().commit());
-          return vertx.executeBlocking(() -> {
+          return walWorker.executeBlocking(() -> {
             wal.saveSnapshotMarker(new io.vetcd.wal.WalSnapshotMarker(snap.index(), snap.term()));
             wal.append(walEntries, hardState);
             wal.sync();
