@@ -7,9 +7,11 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.Set;
 
 /**
  * Every watcher of this member and where each one stands. Pure: the shell feeds it the events of
@@ -53,11 +55,11 @@ public final class WatchHub {
     final Map<Long, Watcher> watchers = new LinkedHashMap<>();
     long nextWatchId;
     boolean blocked;
-    /** A progress request waits until every watcher of the stream is synced. */
-    boolean progressRequested;
   }
 
   private final Map<Long, Stream> streams = new HashMap<>();
+  /** Streams whose progress request waits until every watcher of theirs is synced, in request order. */
+  private final Set<Long> progressWaiting = new LinkedHashSet<>();
   private long currentRevision;
   private long compactRevision;
   private int watcherCount;
@@ -135,7 +137,7 @@ public final class WatchHub {
     if (stream == null || synced(stream)) {
       return List.of(progressResponse(streamId));
     }
-    stream.progressRequested = true;
+    progressWaiting.add(streamId);
     return List.of();
   }
 
@@ -158,11 +160,11 @@ public final class WatchHub {
 
   /** Answers the deferred progress requests of the streams that are synced now (after what {@code out} sends). */
   private List<Outgoing> answerDeferredProgress(List<Outgoing> out) {
-    for (Map.Entry<Long, Stream> e : streams.entrySet()) {
-      Stream stream = e.getValue();
-      if (stream.progressRequested && synced(stream)) {
-        stream.progressRequested = false;
-        out.add(progressResponse(e.getKey()));
+    for (Iterator<Long> it = progressWaiting.iterator(); it.hasNext(); ) {
+      long streamId = it.next();
+      if (synced(streams.get(streamId))) {
+        it.remove();
+        out.add(progressResponse(streamId));
       }
     }
     return out;
@@ -193,6 +195,7 @@ public final class WatchHub {
     if (stream != null) {
       watcherCount -= stream.watchers.size();
     }
+    progressWaiting.remove(streamId);
   }
 
   /** The client of this stream reads too slowly: stop sending; catch it up from history later. */
