@@ -422,11 +422,34 @@ public final class PeerTransport {
     return batch;
   }
 
+  /**
+   * An action run once when the current event-loop task is done, however often it is asked for
+   * during it: the frames a task produces for one socket then share one write call.
+   */
+  private final class EndOfTask {
+    private final Runnable action;
+    private boolean scheduled;
+
+    EndOfTask(Runnable action) {
+      this.action = action;
+    }
+
+    void request() {
+      if (!scheduled) {
+        scheduled = true;
+        context.runOnContext(v -> {
+          scheduled = false;
+          action.run();
+        });
+      }
+    }
+  }
+
   /** Answers on one inbound connection, written together once the current event-loop task is done. */
   private final class AnswerOutbox {
     final NetSocket socket;
     final ArrayDeque<Buffer> frames = new ArrayDeque<>();
-    boolean flushScheduled;
+    final EndOfTask writeAll = new EndOfTask(this::writeAll);
 
     AnswerOutbox(NetSocket socket) {
       this.socket = socket;
@@ -437,14 +460,12 @@ public final class PeerTransport {
         return; // a connection this far behind: the asker's timeout answers it
       }
       frames.add(frame);
-      if (!flushScheduled) {
-        flushScheduled = true;
-        context.runOnContext(v -> {
-          flushScheduled = false;
-          while (!frames.isEmpty()) {
-            socket.write(takeBatch(frames));
-          }
-        });
+      writeAll.request();
+    }
+
+    private void writeAll() {
+      while (!frames.isEmpty()) {
+        socket.write(takeBatch(frames));
       }
     }
   }
@@ -459,7 +480,7 @@ public final class PeerTransport {
     final ArrayDeque<Buffer> queue = new ArrayDeque<>();
     final Map<Long, PendingRequest> pending = new HashMap<>();
     long queuedBytes;
-    boolean flushScheduled;
+    final EndOfTask flushAtEndOfTask = new EndOfTask(this::flush);
     long dropped;
     NetSocket socket;
     boolean accepted;
@@ -593,15 +614,7 @@ public final class PeerTransport {
       }
       queue.add(frame);
       queuedBytes += frame.length();
-      if (!flushScheduled) {
-        // Written once the current event-loop task (a raft Ready, a batch of answers) is done, so
-        // the frames it produced for this peer share one write call.
-        flushScheduled = true;
-        context.runOnContext(v -> {
-          flushScheduled = false;
-          flush();
-        });
-      }
+      flushAtEndOfTask.request(); // the frames of one raft Ready share one write call
       return true;
     }
 
