@@ -2,34 +2,64 @@ package io.vetcd.mvcc;
 
 import com.google.protobuf.ByteString;
 import io.vetcd.pb.KeyValue;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Arrays;
 import java.util.Set;
 
 /**
  * The revision history of one key, as a list of generations. A generation starts with the put that
  * creates the key and ends with the tombstone that deletes it; the last generation is the open one
  * (empty while the key is deleted). Mirrors the behaviour of etcd's key index.
+ *
+ * <p>There is one of these per key, so its layout is kept small (a million keys are a million of
+ * them): the open generation is a field, the rare closed ones an array that exists only once the key
+ * was deleted, and revisions sit in exactly sized arrays rather than lists.
  */
 final class KeyIndex {
+  private static final Generation[] NO_GENERATIONS = new Generation[0];
+
   /** One life of the key: every revision from its creation to its tombstone (inclusive). */
   static final class Generation {
     long ver;
     Revision created;
-    final ArrayList<Revision> revs = new ArrayList<>(2); // most keys have one or two revisions
+    private Revision[] revs = new Revision[1]; // most keys are written once or a few times
+    private int size;
 
     boolean isEmpty() {
-      return revs.isEmpty();
+      return size == 0;
+    }
+
+    int size() {
+      return size;
+    }
+
+    Revision rev(int i) {
+      return revs[i];
     }
 
     Revision last() {
-      return revs.get(revs.size() - 1);
+      return revs[size - 1];
+    }
+
+    void add(Revision rev) {
+      if (size == revs.length) {
+        revs = Arrays.copyOf(revs, size < 4 ? size + 1 : size + (size >> 1));
+      }
+      revs[size++] = rev;
+    }
+
+    /** Keeps the revisions from position {@code from} on. */
+    void dropBefore(int from) {
+      if (from == 0) {
+        return;
+      }
+      revs = Arrays.copyOfRange(revs, from, size);
+      size -= from;
     }
 
     /** Index of the newest revision with main <= atRev, or -1. */
     int newestAtOrBefore(long atRev) {
-      for (int i = revs.size() - 1; i >= 0; i--) {
-        if (revs.get(i).main() <= atRev) {
+      for (int i = size - 1; i >= 0; i--) {
+        if (revs[i].main() <= atRev) {
           return i;
         }
       }
@@ -42,7 +72,9 @@ final class KeyIndex {
 
   final ByteString key;
   Revision modified = new Revision(0, 0);
-  final ArrayList<Generation> generations = new ArrayList<>(2);
+  /** The last generation (null before the first put); generations before it are in {@link #closed}. */
+  private Generation open;
+  private Generation[] closed = NO_GENERATIONS;
   /** The live value at {@link #modified} (null while deleted), so current reads skip the revision tree. */
   KeyValue latest;
 
@@ -50,12 +82,23 @@ final class KeyIndex {
     this.key = key;
   }
 
-  boolean isEmpty() {
-    return generations.size() == 1 && generations.get(0).isEmpty();
+  private int generationCount() {
+    return open == null ? 0 : closed.length + 1;
   }
 
-  private Generation lastGeneration() {
-    return generations.get(generations.size() - 1);
+  private Generation generation(int i) {
+    return i < closed.length ? closed[i] : open;
+  }
+
+  /** Drops the first {@code count} generations (never the open one). */
+  private void dropGenerationsBefore(int count) {
+    if (count > 0) {
+      closed = count == closed.length ? NO_GENERATIONS : Arrays.copyOfRange(closed, count, closed.length);
+    }
+  }
+
+  boolean isEmpty() {
+    return open != null && closed.length == 0 && open.isEmpty();
   }
 
   void put(Revision rev) {
@@ -63,59 +106,62 @@ final class KeyIndex {
       throw new IllegalStateException("key " + key.toStringUtf8() + ": put revision " + rev
           + " is not after the last modification " + modified);
     }
-    if (generations.isEmpty()) {
-      generations.add(new Generation());
+    if (open == null) {
+      open = new Generation();
     }
-    Generation g = lastGeneration();
+    Generation g = open;
     if (g.isEmpty()) {
       g.created = rev;
     }
-    g.revs.add(rev);
+    g.add(rev);
     g.ver++;
     modified = rev;
   }
 
   /** Rebuilds the index of a key whose older revisions were compacted away. */
   void restore(Revision created, Revision modifiedRev, long ver) {
-    if (!generations.isEmpty()) {
+    if (open != null) {
       throw new IllegalStateException("restore of a non-empty key index " + key.toStringUtf8());
     }
     Generation g = new Generation();
     g.created = created;
     g.ver = ver;
-    g.revs.add(modifiedRev);
-    generations.add(g);
+    g.add(modifiedRev);
+    open = g;
     modified = modifiedRev;
   }
 
   /** Whether the key currently has a live generation that a tombstone may end. */
   boolean isLive() {
-    return !generations.isEmpty() && !lastGeneration().isEmpty();
+    return open != null && !open.isEmpty();
   }
 
   void tombstone(Revision rev) {
-    if (generations.isEmpty() || isEmpty()) {
+    if (open == null || isEmpty()) {
       throw new IllegalStateException("tombstone on an empty key index " + key.toStringUtf8());
     }
-    if (lastGeneration().isEmpty()) {
+    if (open.isEmpty()) {
       throw new IllegalStateException("tombstone of the already deleted key " + key.toStringUtf8());
     }
     put(rev);
     latest = null; // the store has taken it out of its cache budget already
-    generations.add(new Generation());
+    Generation[] grown = Arrays.copyOf(closed, closed.length + 1);
+    grown[closed.length] = open;
+    closed = grown;
+    open = new Generation();
   }
 
   private Generation findGeneration(long rev) {
-    int lastg = generations.size() - 1;
+    int lastg = generationCount() - 1;
     for (int cg = lastg; cg >= 0; cg--) {
-      Generation g = generations.get(cg);
+      Generation g = generation(cg);
       if (g.isEmpty()) {
         continue;
       }
       if (cg != lastg && g.last().main() <= rev) {
         return null; // deleted at or before rev
       }
-      if (g.revs.get(0).main() <= rev) {
+      if (g.rev(0).main() <= rev) {
         return g;
       }
     }
@@ -129,7 +175,7 @@ final class KeyIndex {
 
   /** The key's state at atRev, or null when it did not exist then. */
   State get(long atRev) {
-    if (generations.isEmpty()) {
+    if (open == null) {
       return null;
     }
     Generation g = findGeneration(atRev);
@@ -140,25 +186,30 @@ final class KeyIndex {
     if (n == -1) {
       return null;
     }
-    return new State(g.revs.get(n), g.created, g.ver - (g.revs.size() - n - 1));
+    return new State(g.rev(n), g.created, g.ver - (g.size() - n - 1));
   }
 
-  /** Finds the generation holding atRev (or the first created after it) and marks the revision to keep. */
-  private int[] doCompact(long atRev, Set<Revision> available) {
+  /**
+   * Finds the generation holding atRev (or the first created after it) and marks the revision to
+   * keep; returns the generation's position, and the revision's in {@code revIndexOut[0]} (-1: none).
+   */
+  private int doCompact(long atRev, Set<Revision> available, int[] revIndexOut) {
+    int last = generationCount() - 1;
     int genIdx = 0;
-    Generation g = generations.get(0);
-    while (genIdx < generations.size() - 1) {
+    Generation g = generation(0);
+    while (genIdx < last) {
       if (g.last().main() > atRev) {
         break;
       }
       genIdx++;
-      g = generations.get(genIdx);
+      g = generation(genIdx);
     }
     int revIndex = g.newestAtOrBefore(atRev);
     if (revIndex != -1) {
-      available.add(g.revs.get(revIndex));
+      available.add(g.rev(revIndex));
     }
-    return new int[] {genIdx, revIndex};
+    revIndexOut[0] = revIndex;
+    return genIdx;
   }
 
   /** Drops every revision older than what atRev needs; fills available with the revisions to keep. */
@@ -166,21 +217,19 @@ final class KeyIndex {
     if (isEmpty()) {
       throw new IllegalStateException("compact of an empty key index " + key.toStringUtf8());
     }
-    int[] r = doCompact(atRev, available);
-    int genIdx = r[0];
-    Generation g = generations.get(genIdx);
+    int[] revIndex = new int[1];
+    int genIdx = doCompact(atRev, available, revIndex);
+    Generation g = generation(genIdx);
     if (!g.isEmpty()) {
-      if (r[1] != -1) {
-        List<Revision> rest = new ArrayList<>(g.revs.subList(r[1], g.revs.size()));
-        g.revs.clear();
-        g.revs.addAll(rest);
+      if (revIndex[0] != -1) {
+        g.dropBefore(revIndex[0]);
       }
-      if (g.revs.size() == 1 && genIdx != generations.size() - 1) {
-        available.remove(g.revs.get(0));
+      if (g.size() == 1 && genIdx != generationCount() - 1) {
+        available.remove(g.rev(0));
         genIdx++;
       }
     }
-    generations.subList(0, genIdx).clear();
+    dropGenerationsBefore(genIdx);
   }
 
   /** Like compact but read-only: the revisions a compaction at atRev would keep. */
@@ -188,10 +237,11 @@ final class KeyIndex {
     if (isEmpty()) {
       return;
     }
-    int[] r = doCompact(atRev, available);
-    Generation g = generations.get(r[0]);
-    if (!g.isEmpty() && r[1] == g.revs.size() - 1 && r[0] != generations.size() - 1) {
-      available.remove(g.revs.get(r[1]));
+    int[] revIndex = new int[1];
+    int genIdx = doCompact(atRev, available, revIndex);
+    Generation g = generation(genIdx);
+    if (!g.isEmpty() && revIndex[0] == g.size() - 1 && genIdx != generationCount() - 1) {
+      available.remove(g.rev(revIndex[0]));
     }
   }
 }
