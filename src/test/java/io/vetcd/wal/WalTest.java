@@ -90,6 +90,77 @@ class WalTest {
     // ---------------------------------------------------------------- tests
 
     @Test
+    void when_a_member_crashes_then_the_zero_filled_tail_is_the_end_of_the_log_not_damage() throws IOException {
+        Path dir = tmp.resolve("w");
+        Path crashed;
+        long written;
+        try (Wal wal = Wal.open(dir)) {
+            wal.append(entries(1, 1, 5), new WalHardState(1, 1, 5));
+            wal.sync();
+            written = wal.sizeBytes();
+            crashed = copyOf(dir, "crashed"); // the files as a crash (kill -9, power loss) leaves them
+        }
+        Path segment = segmentFiles(crashed).get(0);
+        assertTrue(Files.size(segment) > written, "the synced segment is zero-filled ahead of its records");
+        try (Wal wal = Wal.open(crashed)) {
+            assertFalse(wal.recovered().tailRepaired());
+            assertEquals(0, wal.recovered().bytesTruncated());
+            assertEntries(entries(1, 1, 5), wal.recovered().entries());
+            assertEquals(new WalHardState(1, 1, 5), wal.recovered().hardState());
+            wal.append(entries(1, 6, 8), new WalHardState(1, 1, 8)); // written over the zeros
+            wal.sync();
+            crashed = copyOf(crashed, "crashed-again");
+        }
+        try (Wal wal = Wal.open(crashed)) {
+            assertFalse(wal.recovered().tailRepaired());
+            assertEntries(entries(1, 1, 8), wal.recovered().entries());
+            assertEquals(new WalHardState(1, 1, 8), wal.recovered().hardState());
+        }
+        // A clean close leaves each segment ending with its last record.
+        assertEquals(written, Files.size(segmentFiles(dir).get(0)));
+    }
+
+    @Test
+    void when_bytes_follow_the_zero_header_that_ends_the_log_then_they_are_truncated_as_damage() throws IOException {
+        Path dir = tmp.resolve("w");
+        Path crashed;
+        long written;
+        try (Wal wal = Wal.open(dir)) {
+            wal.append(entries(1, 1, 5), null);
+            wal.sync();
+            written = wal.sizeBytes();
+            crashed = copyOf(dir, "crashed");
+        }
+        Path segment = segmentFiles(crashed).get(0);
+        long fileBytes = Files.size(segment);
+        flipByte(segment, written + 100); // e.g. the later sector of a record whose first one was lost
+        try (Wal wal = Wal.open(crashed)) {
+            assertTrue(wal.recovered().tailRepaired());
+            assertEquals(fileBytes - written, wal.recovered().bytesTruncated());
+            assertEntries(entries(1, 1, 5), wal.recovered().entries());
+        }
+        assertEquals(written, Files.size(segment));
+    }
+
+    @Test
+    void when_segments_are_cut_then_each_full_segment_ends_with_its_last_record() throws IOException {
+        Path dir = tmp.resolve("w");
+        try (Wal wal = Wal.open(dir, SMALL_SEGMENT_BYTES)) {
+            for (long i = 1; i <= 40; i++) {
+                wal.append(entries(1, i, i), new WalHardState(1, 1, i - 1));
+                wal.sync();
+            }
+            assertTrue(segmentFiles(dir).size() > 3, "segments: " + segmentFiles(dir).size());
+            // Zeros after the records of any segment but the last would be corruption on open.
+            Path crashed = copyOf(dir, "crashed");
+            try (Wal copy = Wal.open(crashed, SMALL_SEGMENT_BYTES)) {
+                assertFalse(copy.recovered().tailRepaired());
+                assertEntries(entries(1, 1, 40), copy.recovered().entries());
+            }
+        }
+    }
+
+    @Test
     void when_fresh_then_recovers_nothing() throws IOException {
         try (Wal wal = Wal.open(tmp.resolve("w"))) {
             WalRecovered r = wal.recovered();
@@ -315,7 +386,9 @@ class WalTest {
             wal.sync();
             List<Path> before = segmentFiles(dir);
             assertTrue(before.size() > 10, "segments: " + before.size());
-            assertEquals(sum(before), wal.sizeBytes());
+            // the segment in use is zero-filled after its last record (a hard state ending in 190)
+            assertEquals(sum(before.subList(0, before.size() - 1)) + bytesBeforeTrailingZeros(before.get(before.size() - 1)),
+                    wal.sizeBytes());
             for (Path p : before) { // every segment but the current one was cut at the size limit
                 if (!p.equals(before.get(before.size() - 1))) {
                     assertTrue(Files.size(p) >= SMALL_SEGMENT_BYTES);
@@ -372,6 +445,15 @@ class WalTest {
             assertEquals(new WalHardState(1, 1, 5), r.hardState());
             assertEntries(entries(1, 6, 6), r.entries());
         }
+    }
+
+    private static long bytesBeforeTrailingZeros(Path file) throws IOException {
+        byte[] bytes = Files.readAllBytes(file);
+        int end = bytes.length;
+        while (end > 0 && bytes[end - 1] == 0) {
+            end--;
+        }
+        return end;
     }
 
     private static long sum(List<Path> files) throws IOException {
