@@ -13,7 +13,6 @@ import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.maintenance.StatusResponse;
 import io.etcd.jetcd.options.GetOption;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,45 +34,19 @@ class ClusterProcessTest {
   static Path root;
   static final List<Member> members = new ArrayList<>();
 
-  static final class Member {
-    final String name;
-    final int clientPort;
-    final int peerPort;
-    final Path dataDir;
-    Process process;
+  /** A member process with a client for it. */
+  static final class Member extends MemberProcess {
     Client client;
 
-    Member(String name, int clientPort, int peerPort) {
-      this.name = name;
-      this.clientPort = clientPort;
-      this.peerPort = peerPort;
-      this.dataDir = root.resolve(name + ".vetcd");
-    }
-
-    String endpoint() {
-      return "http://127.0.0.1:" + clientPort;
+    Member(String name) {
+      super(name, root);
     }
 
     void start(String initialCluster) throws IOException {
-      List<String> command = new ArrayList<>(List.of(
-          Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-          "-cp", System.getProperty("java.class.path"), "io.vetcd.Vetcd",
-          "--name", name, "--data-dir", dataDir.toString(),
-          "--listen-client-urls", endpoint(), "--advertise-client-urls", endpoint(),
-          "--listen-peer-urls", "http://127.0.0.1:" + peerPort,
-          "--initial-advertise-peer-urls", "http://127.0.0.1:" + peerPort,
-          "--initial-cluster-token", "cluster-test", "--initial-cluster", initialCluster));
-      process = new ProcessBuilder(command).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(root.resolve(name + ".log").toFile())).start();
+      startInCluster("cluster-test", initialCluster);
       if (client == null) {
         client = Client.builder().endpoints(endpoint()).build();
       }
-    }
-
-    void kill9() throws InterruptedException {
-      process.destroyForcibly(); // SIGKILL
-      process.waitFor(10, TimeUnit.SECONDS);
     }
 
     /** This member's status, or null if it does not answer. */
@@ -91,7 +64,7 @@ class ClusterProcessTest {
     root = Files.createTempDirectory("vetcd-cluster");
     StringBuilder initial = new StringBuilder();
     for (int i = 1; i <= MEMBERS; i++) {
-      Member m = new Member("m" + i, freePort(), freePort());
+      Member m = new Member("m" + i);
       members.add(m);
       initial.append(initial.length() == 0 ? "" : ",").append(m.name).append("=http://127.0.0.1:").append(m.peerPort);
     }
@@ -106,9 +79,7 @@ class ClusterProcessTest {
       if (m.client != null) {
         m.client.close();
       }
-      if (m.process != null) {
-        m.kill9();
-      }
+      m.kill9();
     }
     try (var files = Files.walk(root)) {
       files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -227,11 +198,5 @@ class ClusterProcessTest {
     assertEquals(acknowledged, seen, "the restarted member caught up");
     put(leader, "k/after-restart", "x");
     assertEquals("x", all(survivors.get(0), false).get("k/after-restart"));
-  }
-
-  static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 }

@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.vetcd.e2e.Etcdctl;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,56 +33,15 @@ class ClusterWalkthroughEtcdctlTest {
       "\"Endpoint\":\"([^\"]+)\",\"Status\":\\{\"header\":\\{\"cluster_id\":\\d+,\"member_id\":(\\d+),"
           + "\"revision\":\\d+,\"raft_term\":(\\d+)\\}.*?\"leader\":(\\d+)");
 
-  final Map<String, Node> nodes = new LinkedHashMap<>();
+  final Map<String, MemberProcess> nodes = new LinkedHashMap<>();
   Path root;
-
-  final class Node {
-    final String name;
-    final int clientPort = freePort();
-    final int peerPort = freePort();
-    Process process;
-
-    Node(String name) {
-      this.name = name;
-    }
-
-    String endpoint() {
-      return "127.0.0.1:" + clientPort;
-    }
-
-    String peerUrl() {
-      return "http://127.0.0.1:" + peerPort;
-    }
-
-    /** Starts the member with the given flags after its own; {@code env} as etcd's ETCD_* variables. */
-    void start(Map<String, String> env, String... flags) throws IOException {
-      List<String> command = new ArrayList<>(List.of(
-          Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-          "-cp", System.getProperty("java.class.path"), "io.vetcd.Vetcd",
-          "--data-dir", root.resolve(name + ".vetcd").toString(),
-          "--listen-client-urls", "http://" + endpoint(), "--advertise-client-urls", "http://" + endpoint(),
-          "--listen-peer-urls", peerUrl()));
-      command.addAll(List.of(flags));
-      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(root.resolve(name + ".log").toFile()));
-      builder.environment().keySet().removeIf(k -> k.startsWith("ETCD_"));
-      builder.environment().putAll(env);
-      process = builder.start();
-    }
-
-    void kill9() throws InterruptedException {
-      process.destroyForcibly();
-      process.waitFor(10, TimeUnit.SECONDS);
-    }
-  }
 
   record Status(String endpoint, long memberId, long raftTerm, long leader) {}
 
   @AfterEach
   void stop() throws Exception {
-    for (Node n : nodes.values()) {
-      if (n.process != null && n.process.isAlive()) {
+    for (MemberProcess n : nodes.values()) {
+      if (n.isAlive()) {
         n.kill9();
       }
     }
@@ -99,30 +56,28 @@ class ClusterWalkthroughEtcdctlTest {
   void three_members_fail_over_and_change_membership_as_in_etcds_walkthrough() throws Exception {
     root = Files.createTempDirectory("vetcd-walkthrough");
     for (String name : List.of("infra1", "infra2", "infra3")) {
-      nodes.put(name, new Node(name));
+      nodes.put(name, new MemberProcess(name, root));
     }
     StringBuilder initial = new StringBuilder();
-    for (Node n : nodes.values()) {
+    for (MemberProcess n : nodes.values()) {
       initial.append(initial.length() == 0 ? "" : ",").append(n.name).append('=').append(n.peerUrl());
     }
-    for (Node n : nodes.values()) {
-      n.start(Map.of(), "--name", n.name, "--initial-advertise-peer-urls", n.peerUrl(),
-          "--initial-cluster-token", "etcd-cluster-1", "--initial-cluster", initial.toString(),
-          "--initial-cluster-state", "new");
+    for (MemberProcess n : nodes.values()) {
+      n.startInCluster("etcd-cluster-1", initial.toString(), "--initial-cluster-state", "new");
     }
-    Etcdctl all = ctl(nodes.values().stream().map(Node::endpoint).toList());
+    Etcdctl all = ctl(nodes.values().stream().map(MemberProcess::clientAddress).toList());
 
     // member list -w table: three started members with their names and URLs
     // As in etcd, a member's client URLs appear once it has published them through raft.
     String table = eventually("three started members with their client URLs", () -> {
       Etcdctl.Result r = all.run("member", "list", "-w", "table");
       return r.exitCode() == 0 && r.stdout().split("started", -1).length == 4
-          && nodes.values().stream().allMatch(n -> r.stdout().contains("http://" + n.endpoint())) ? r.stdout() : null;
+          && nodes.values().stream().allMatch(n -> r.stdout().contains(n.endpoint())) ? r.stdout() : null;
     });
-    for (Node n : nodes.values()) {
+    for (MemberProcess n : nodes.values()) {
       assertTrue(table.contains("| " + n.name + " |"), table);
       assertTrue(table.contains(n.peerUrl()), table);
-      assertTrue(table.contains("http://" + n.endpoint()), table);
+      assertTrue(table.contains(n.endpoint()), table);
     }
 
     // endpoint status: every member answers and names the same single leader
@@ -134,18 +89,21 @@ class ClusterWalkthroughEtcdctlTest {
     assertEquals(1, statuses.stream().filter(s -> s.memberId() == leaderId).count());
 
     // a write on one member is read on the others
-    Node first = nodes.get("infra1");
-    ctl(List.of(first.endpoint())).run("put", "walk/greeting", "hello").assertOk();
-    for (Node n : nodes.values()) {
-      assertEquals("walk/greeting\nhello\n", ctl(List.of(n.endpoint())).run("get", "walk/greeting").assertOk().stdout());
+    MemberProcess first = nodes.get("infra1");
+    ctl(List.of(first.clientAddress())).run("put", "walk/greeting", "hello").assertOk();
+    for (MemberProcess n : nodes.values()) {
+      assertEquals("walk/greeting\nhello\n",
+          ctl(List.of(n.clientAddress())).run("get", "walk/greeting").assertOk().stdout());
     }
 
     // kill -9 of the leader: the others elect a new one and writes go on
-    Node leader = nodes.values().stream()
-        .filter(n -> statuses.stream().anyMatch(s -> s.memberId() == leaderId && s.endpoint().equals(n.endpoint())))
+    MemberProcess leader = nodes.values().stream()
+        .filter(n -> statuses.stream()
+            .anyMatch(s -> s.memberId() == leaderId && s.endpoint().equals(n.clientAddress())))
         .findFirst().orElseThrow();
     leader.kill9();
-    List<String> survivors = nodes.values().stream().filter(n -> n != leader).map(Node::endpoint).toList();
+    List<String> survivors = nodes.values().stream().filter(n -> n != leader).map(MemberProcess::clientAddress)
+        .toList();
     Etcdctl rest = ctl(survivors);
     long newLeader = eventually("a new leader", () -> {
       List<Status> s = status(rest);
@@ -156,17 +114,15 @@ class ClusterWalkthroughEtcdctlTest {
     rest.run("put", "walk/greeting", "after-failover").assertOk();
 
     // the killed member restarts from its WAL and catches up
-    leader.start(Map.of(), "--name", leader.name, "--initial-advertise-peer-urls", leader.peerUrl(),
-        "--initial-cluster-token", "etcd-cluster-1", "--initial-cluster", initial.toString(),
-        "--initial-cluster-state", "new");
-    Etcdctl restarted = ctl(List.of(leader.endpoint()));
+    leader.startInCluster("etcd-cluster-1", initial.toString(), "--initial-cluster-state", "new");
+    Etcdctl restarted = ctl(List.of(leader.clientAddress()));
     eventually("the restarted member caught up", () -> {
       Etcdctl.Result r = restarted.run("get", "walk/greeting", "--consistency=s", "--print-value-only");
       return r.exitCode() == 0 && r.stdout().equals("after-failover\n") ? true : null;
     });
 
     // member add prints the settings for the new member, which joins with state "existing"
-    Node infra4 = new Node("infra4");
+    MemberProcess infra4 = new MemberProcess("infra4", root);
     nodes.put(infra4.name, infra4);
     // As etcd (--strict-reconfig-check), the add is refused with "etcdserver: unhealthy cluster" until
     // the restarted member has been connected for a few seconds.
@@ -188,16 +144,16 @@ class ClusterWalkthroughEtcdctlTest {
     assertEquals("existing", env.get("ETCD_INITIAL_CLUSTER_STATE"), added.toString());
     assertEquals(infra4.peerUrl(), env.get("ETCD_INITIAL_ADVERTISE_PEER_URLS"), added.toString());
     assertTrue(env.get("ETCD_INITIAL_CLUSTER").contains("infra4=" + infra4.peerUrl()), added.toString());
-    infra4.start(env);
+    infra4.startWithEnvironment(env);
     eventually("infra4 started and serving the data", () -> {
-      Etcdctl.Result r = ctl(List.of(infra4.endpoint())).run("get", "walk/greeting", "--print-value-only");
+      Etcdctl.Result r = ctl(List.of(infra4.clientAddress())).run("get", "walk/greeting", "--print-value-only");
       return r.exitCode() == 0 && r.stdout().equals("after-failover\n") ? true : null;
     });
     String four = eventually("four started members", () -> {
       Etcdctl.Result r = all.run("member", "list");
       return r.exitCode() == 0 && r.stdout().split("started", -1).length == 5 ? r.stdout() : null;
     });
-    assertTrue(four.contains(", infra4, " + infra4.peerUrl() + ", http://" + infra4.endpoint()), four);
+    assertTrue(four.contains(", infra4, " + infra4.peerUrl() + ", " + infra4.endpoint()), four);
 
     // member remove: gone from the list, and the removed member stops by itself
     Etcdctl.Result removed = all.run("member", "remove", addedId.group(1)).assertOk();
@@ -208,7 +164,7 @@ class ClusterWalkthroughEtcdctlTest {
       Etcdctl.Result r = all.run("member", "list");
       return r.exitCode() == 0 && !r.stdout().contains("infra4") && r.stdout().split("\n").length == 3 ? true : null;
     });
-    assertTrue(infra4.process.waitFor(30, TimeUnit.SECONDS), "the removed member should stop by itself");
+    assertTrue(infra4.waitFor(30, TimeUnit.SECONDS), "the removed member should stop by itself");
     all.run("put", "walk/greeting", "three-again").assertOk();
     assertEquals("three-again\n", all.run("get", "walk/greeting", "--print-value-only").assertOk().stdout());
   }
@@ -240,13 +196,5 @@ class ClusterWalkthroughEtcdctlTest {
     }
     fail("never happened: " + what);
     return null;
-  }
-
-  static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
   }
 }

@@ -1,5 +1,6 @@
 package io.vetcd.cluster;
 
+import static io.vetcd.cluster.MemberProcess.freePort;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,7 +13,6 @@ import io.vetcd.client.VetcdException;
 import io.vetcd.pb.MemberAddResponse;
 import io.vetcd.pb.StatusResponse;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,43 +42,17 @@ class LearnerAndStrictReconfigProcessTest {
   final List<Node> nodes = new ArrayList<>();
   Path root;
 
-  final class Node {
-    final String name;
-    final int clientPort = freePort();
-    final int peerPort = freePort();
-    Process process;
+  /** A member process with a client bound to it alone, without retries. */
+  final class Node extends MemberProcess {
     VetcdClient client;
 
     Node(String name) {
-      this.name = name;
-    }
-
-    String peerUrl() {
-      return "http://127.0.0.1:" + peerPort;
-    }
-
-    String endpoint() {
-      return "http://127.0.0.1:" + clientPort;
+      super(name, root);
     }
 
     void start(String initialCluster, String state) throws IOException {
-      List<String> command = List.of(
-          Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-          "-cp", System.getProperty("java.class.path"), "io.vetcd.Vetcd",
-          "--name", name, "--data-dir", root.resolve(name + ".vetcd").toString(),
-          "--listen-client-urls", endpoint(), "--advertise-client-urls", endpoint(),
-          "--listen-peer-urls", peerUrl(), "--initial-advertise-peer-urls", peerUrl(),
-          "--initial-cluster-token", "learners", "--initial-cluster", initialCluster,
-          "--initial-cluster-state", state);
-      process = new ProcessBuilder(command).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(root.resolve(name + ".log").toFile())).start();
+      startInCluster("learners", initialCluster, "--initial-cluster-state", state);
       client = VetcdClient.builder().endpoints(endpoint()).requestTimeout(T).maxRetries(0).build();
-    }
-
-    void kill9() throws InterruptedException {
-      process.destroyForcibly();
-      process.waitFor(10, TimeUnit.SECONDS);
     }
 
     StatusResponse status() {
@@ -97,7 +71,7 @@ class LearnerAndStrictReconfigProcessTest {
   @AfterEach
   void tearDown() throws Exception {
     for (Node n : nodes) {
-      if (n.process != null && n.process.isAlive()) {
+      if (n.isAlive()) {
         n.kill9();
       }
       if (n.client != null) {
@@ -259,14 +233,6 @@ class LearnerAndStrictReconfigProcessTest {
         fail("no " + what + " after " + timeoutMillis + " ms");
       }
       Thread.sleep(200);
-    }
-  }
-
-  static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
     }
   }
 }

@@ -31,8 +31,6 @@ import io.vetcd.pb.RangeResponse;
 import io.vetcd.pb.StatusResponse;
 import io.vetcd.pb.TxnResponse;
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -98,45 +96,21 @@ class LinearizabilityFaultProcessTest {
   Vertx watchVertx;
   VetcdClient watchClient;
 
-  final class Node {
-    final String name;
-    final int clientPort;
-    final int peerPort;
-    final Path dataDir;
+  /** A member process the nemesis can pause and cut off, with a client bound to it alone. */
+  final class Node extends MemberProcess {
     final Path cutFile;
-    Process process;
     long id;
     boolean paused;
     boolean killedByUs;
     VetcdClient client; // this member only, no retries
 
-    Node(String name) throws IOException {
-      this.name = name;
-      this.clientPort = freePort();
-      this.peerPort = freePort();
-      this.dataDir = root.resolve(name + ".vetcd");
+    Node(String name) {
+      super(name, root, "-Dvetcd.test.peerCutFile=" + root.resolve(name + ".cut"));
       this.cutFile = root.resolve(name + ".cut");
     }
 
-    String endpoint() {
-      return "http://127.0.0.1:" + clientPort;
-    }
-
     void start(String initialCluster) throws IOException {
-      List<String> command = List.of(
-          Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-          "-Dvetcd.test.peerCutFile=" + cutFile,
-          "-cp", System.getProperty("java.class.path"), "io.vetcd.Vetcd",
-          "--name", name, "--data-dir", dataDir.toString(),
-          "--listen-client-urls", endpoint(), "--advertise-client-urls", endpoint(),
-          "--listen-peer-urls", "http://127.0.0.1:" + peerPort,
-          "--initial-advertise-peer-urls", "http://127.0.0.1:" + peerPort,
-          "--initial-cluster-token", "lin-fault", "--initial-cluster", initialCluster);
-      Files.writeString(root.resolve(name + ".log"), "\n===== start\n", StandardCharsets.UTF_8,
-          java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
-      process = new ProcessBuilder(command).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(root.resolve(name + ".log").toFile())).start();
+      startInCluster("lin-fault", initialCluster);
       killedByUs = false;
       if (client == null) {
         client = VetcdClient.builder().endpoints(endpoint()).requestTimeout(Duration.ofSeconds(2)).maxRetries(0)
@@ -144,15 +118,15 @@ class LinearizabilityFaultProcessTest {
       }
     }
 
+    @Override
     void kill9() throws InterruptedException {
       killedByUs = true;
-      process.destroyForcibly();
-      process.waitFor(10, TimeUnit.SECONDS);
+      super.kill9();
       paused = false;
     }
 
     void signal(String sig) throws IOException, InterruptedException {
-      new ProcessBuilder("kill", "-" + sig, Long.toString(process.pid())).inheritIO().start().waitFor();
+      new ProcessBuilder("kill", "-" + sig, Long.toString(pid())).inheritIO().start().waitFor();
       paused = sig.equals("STOP");
     }
 
@@ -164,7 +138,7 @@ class LinearizabilityFaultProcessTest {
     }
 
     StatusResponse status() {
-      if (paused || !process.isAlive()) {
+      if (paused || !isAlive()) {
         return null;
       }
       try {
@@ -213,7 +187,7 @@ class LinearizabilityFaultProcessTest {
   @AfterEach
   void tearDown() throws Exception {
     for (Node n : nodes) {
-      if (n.process != null && n.process.isAlive()) {
+      if (n.isAlive()) {
         if (n.paused) {
           n.signal("CONT");
         }
@@ -391,7 +365,7 @@ class LinearizabilityFaultProcessTest {
     assertTrue(revoked > 2, "too few acknowledged lease revokes to mean anything: " + leases);
 
     for (Node n : nodes) {
-      assertTrue(n.process.isAlive(), n.name + " died on its own; log in " + root.resolve(n.name + ".log"));
+      assertTrue(n.isAlive(), n.name + " died on its own; log in " + n.log);
     }
     checkMembersAgreeAndNoAcknowledgedWriteIsLost(finalReads, ops);
     LinearizabilityChecker.Result result = LinearizabilityChecker.check(ops);
@@ -866,7 +840,7 @@ class LinearizabilityFaultProcessTest {
         n.signal("CONT");
       }
       n.cut(List.of());
-      if (!n.process.isAlive() && n.killedByUs) {
+      if (!n.isAlive() && n.killedByUs) {
         n.start(initialCluster);
       }
     }
@@ -897,17 +871,10 @@ class LinearizabilityFaultProcessTest {
         return;
       }
       for (Node n : nodes) {
-        assertTrue(n.process.isAlive() || n.killedByUs,
-            n.name + " exited on its own; log in " + root.resolve(n.name + ".log"));
+        assertTrue(n.isAlive() || n.killedByUs, n.name + " exited on its own; log in " + n.log);
       }
       Thread.sleep(200);
     }
     fail("the cluster did not recover in " + timeoutMillis + " ms; logs in " + root);
-  }
-
-  static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 }

@@ -13,7 +13,6 @@ import io.etcd.jetcd.cluster.Member;
 import io.etcd.jetcd.maintenance.StatusResponse;
 import io.etcd.jetcd.options.GetOption;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,51 +42,19 @@ class SnapshotMembershipProcessTest {
   static final List<Node> nodes = new ArrayList<>();
   static final Map<String, String> written = new LinkedHashMap<>();
 
-  static final class Node {
-    final String name;
-    final int clientPort = freePort();
-    final int peerPort = freePort();
-    final Path dataDir;
-    Process process;
+  /** A member process with small WAL segments and a client for it. */
+  static final class Node extends MemberProcess {
     Client client;
 
     Node(String name) {
-      this.name = name;
-      this.dataDir = root.resolve(name + ".vetcd");
-    }
-
-    String endpoint() {
-      return "http://127.0.0.1:" + clientPort;
-    }
-
-    String peerUrl() {
-      return "http://127.0.0.1:" + peerPort;
+      super(name, root, "-Dvetcd.wal.segmentBytes=" + WAL_SEGMENT_BYTES);
     }
 
     void start(String initialCluster, String state) throws IOException {
-      List<String> command = new ArrayList<>(List.of(
-          Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Dvetcd.wal.segmentBytes=" + WAL_SEGMENT_BYTES,
-          "-cp", System.getProperty("java.class.path"), "io.vetcd.Vetcd",
-          "--name", name, "--data-dir", dataDir.toString(),
-          "--listen-client-urls", endpoint(), "--advertise-client-urls", endpoint(),
-          "--listen-peer-urls", peerUrl(), "--initial-advertise-peer-urls", peerUrl(),
-          "--initial-cluster-token", "snap-test", "--initial-cluster", initialCluster,
-          "--initial-cluster-state", state, "--snapshot-count", "50"));
-      process = new ProcessBuilder(command).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile())).start();
+      startInCluster("snap-test", initialCluster, "--initial-cluster-state", state, "--snapshot-count", "50");
       if (client == null) {
         client = Client.builder().endpoints(endpoint()).build();
       }
-    }
-
-    Path log() {
-      return root.resolve(name + ".log");
-    }
-
-    void kill9() throws InterruptedException {
-      process.destroyForcibly();
-      process.waitFor(10, TimeUnit.SECONDS);
     }
 
     StatusResponse status() {
@@ -122,9 +89,7 @@ class SnapshotMembershipProcessTest {
       if (n.client != null) {
         n.client.close();
       }
-      if (n.process != null) {
-        n.kill9();
-      }
+      n.kill9();
     }
     try (var files = Files.walk(root)) {
       files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -243,7 +208,7 @@ class SnapshotMembershipProcessTest {
     }
     down.start(initialCluster(nodes), "new");
     awaitCaughtUp(down, 60_000);
-    assertTrue(Files.readString(down.log()).contains("installed the snapshot"), "caught up through a snapshot");
+    assertTrue(Files.readString(down.log).contains("installed the snapshot"), "caught up through a snapshot");
     // and it keeps working after a restart from its snapshot marker and WAL tail
     put(down, "k/after-snapshot", "x");
     down.kill9();
@@ -301,10 +266,9 @@ class SnapshotMembershipProcessTest {
     Node via = nodes.stream().filter(n -> n != leader).findFirst().orElseThrow();
     long removedId = leader.id();
     via.client.getClusterClient().removeMember(removedId).get(15, TimeUnit.SECONDS);
-    assertTrue(leader.process.waitFor(20, TimeUnit.SECONDS), "the removed member stops");
+    assertTrue(leader.waitFor(20, TimeUnit.SECONDS), "the removed member stops");
     leader.client.close();
     leader.client = null;
-    leader.process = null;
     nodes.remove(leader);
     awaitLeader(nodes, 15_000);
     for (int i = 0; i < 20; i++) {
@@ -315,14 +279,6 @@ class SnapshotMembershipProcessTest {
       List<Member> seen = n.client.getClusterClient().listMember().get(10, TimeUnit.SECONDS).getMembers();
       assertEquals(3, seen.size(), "members seen by " + n.name);
       assertFalse(seen.stream().anyMatch(m -> m.getId() == removedId));
-    }
-  }
-
-  static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
     }
   }
 }
