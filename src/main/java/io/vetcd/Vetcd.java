@@ -162,6 +162,7 @@ public final class Vetcd implements AutoCloseable {
         : new io.vetcd.raft.Snapshot(recovered.snapshot().index(), recovered.snapshot().term(),
             new io.vetcd.raft.ConfState(members.voters(), members.learners()), new byte[0]);
     RaftNode node = RaftNode.start(raftConfig, hardState, snapshot, entries);
+    wal.forgetRecoveredEntries();
     log.info("starting member {} ({}) in cluster {}: applied index {}, {} WAL entries, revision {}",
         Long.toHexString(membership.localMemberId()), config.name(), Long.toHexString(membership.clusterId()),
         store.consistentIndex(), entries.size(), store.currentRevision());

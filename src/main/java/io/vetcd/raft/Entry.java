@@ -5,9 +5,11 @@ package io.vetcd.raft;
  * For {@link EntryType#CONF_CHANGE} entries, {@code data} is an encoded {@link ConfChange}.
  */
 public record Entry(long term, long index, EntryType type, byte[] data) {
+    static final byte[] NO_DATA = new byte[0];
+
     public Entry {
         if (type == null) type = EntryType.NORMAL;
-        if (data == null) data = new byte[0];
+        if (data == null) data = NO_DATA;
     }
 
     /** Rough size used for message-size limiting. */

@@ -20,6 +20,12 @@ public final class RaftConfig {
     public int maxInflightMessages = 256;
     public long maxMessageBytes = 1 << 20;
     public int maxUncommittedEntries = 10_000;
+    /**
+     * Once the log's entries hold more data than this, the data of entries that are applied (and, on a
+     * leader, held by every follower) is dropped from memory; a member that later needs them gets a
+     * snapshot. Entries stay in the WAL until the next snapshot either way.
+     */
+    public long maxRetainedEntryBytes = 64L << 20;
     public long randomSeed;
     public long appliedIndex;
 
@@ -36,6 +42,7 @@ public final class RaftConfig {
         if (electionTimeoutTicks <= heartbeatTicks) throw new IllegalArgumentException("electionTimeoutTicks must be > heartbeatTicks");
         if (maxInflightMessages <= 0) throw new IllegalArgumentException("maxInflightMessages must be > 0");
         if (maxUncommittedEntries <= 0) throw new IllegalArgumentException("maxUncommittedEntries must be > 0");
+        if (maxRetainedEntryBytes <= 0) throw new IllegalArgumentException("maxRetainedEntryBytes must be > 0");
         if (appliedIndex < 0) throw new IllegalArgumentException("appliedIndex must be >= 0");
     }
 }

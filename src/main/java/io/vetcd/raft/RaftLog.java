@@ -17,6 +17,13 @@ final class RaftLog {
     Snapshot pendingSnapshot;
     /** Latest snapshot (local compaction or installed); sent to lagging followers. */
     Snapshot snapshot;
+    /**
+     * Entries up to here keep their index, term and type but no longer their data: they were applied,
+     * and no follower this node knows of still needs them (see {@link #trimPayloadsTo}).
+     */
+    long payloadTrimmedTo;
+    /** Data bytes of the entries after {@link #payloadTrimmedTo}: what the log holds on the heap. */
+    long retainedPayloadBytes;
 
     long lastIndex() { return snapIndex + ents.size(); }
 
@@ -56,7 +63,7 @@ final class RaftLog {
         if (first > lastIndex() + 1) throw new IllegalStateException("gap appending " + first + " after " + lastIndex());
         if (first <= snapIndex) throw new IllegalStateException("append below snapshot " + first);
         int keep = (int) (first - snapIndex - 1);
-        while (ents.size() > keep) ents.remove(ents.size() - 1);
+        while (ents.size() > keep) retainedPayloadBytes -= ents.remove(ents.size() - 1).data().length;
         long expect = first;
         long prevTerm = term(first - 1);
         for (Entry e : es) {
@@ -64,6 +71,7 @@ final class RaftLog {
             if (e.term() < prevTerm) throw new IllegalStateException("entry terms going backwards at " + e.index());
             prevTerm = e.term();
             ents.add(e);
+            retainedPayloadBytes += e.data().length;
         }
         unstableFrom = Math.min(unstableFrom, first);
     }
@@ -97,6 +105,7 @@ final class RaftLog {
         List<Entry> r = new ArrayList<>();
         if (lo > hi) return r;
         if (lo <= snapIndex) throw new IllegalStateException("slice " + lo + " compacted (snap " + snapIndex + ")");
+        if (lo <= payloadTrimmedTo) throw new IllegalStateException("slice " + lo + " has no data (trimmed to " + payloadTrimmedTo + ")");
         if (hi > lastIndex()) throw new IllegalStateException("slice " + hi + " beyond " + lastIndex());
         long size = 0;
         for (long i = lo; i <= hi; i++) {
@@ -124,14 +133,40 @@ final class RaftLog {
         if (index > lastIndex()) throw new IllegalStateException("compact beyond last index");
         long t = term(index);
         int drop = (int) (index - snapIndex);
+        for (int i = (int) Math.max(0, payloadTrimmedTo - snapIndex); i < drop; i++) {
+            retainedPayloadBytes -= ents.get(i).data().length;
+        }
         ents.subList(0, drop).clear();
         snapIndex = index;
         snapTerm = t;
+        payloadTrimmedTo = Math.max(payloadTrimmedTo, index);
+    }
+
+    /**
+     * Drops the data of entries up to and including index (keeping index, term and type, so log
+     * matching and membership checks still work): they are applied, and a member that still needs
+     * them gets a snapshot instead. The caller picks index (at most the applied and durable index).
+     */
+    void trimPayloadsTo(long index) {
+        if (index > applied || index >= unstableFrom) {
+            throw new IllegalStateException("trimming " + index + " beyond applied " + applied + " or durable " + (unstableFrom - 1));
+        }
+        for (long i = Math.max(payloadTrimmedTo, snapIndex) + 1; i <= index; i++) {
+            int at = (int) (i - snapIndex - 1);
+            Entry e = ents.get(at);
+            if (e.data().length > 0) {
+                retainedPayloadBytes -= e.data().length;
+                ents.set(at, new Entry(e.term(), e.index(), e.type(), Entry.NO_DATA));
+            }
+        }
+        payloadTrimmedTo = Math.max(payloadTrimmedTo, index);
     }
 
     /** Replaces the whole log by a snapshot. */
     void restore(Snapshot s) {
         ents.clear();
+        retainedPayloadBytes = 0;
+        payloadTrimmedTo = s.index();
         snapIndex = s.index();
         snapTerm = s.term();
         committed = s.index();

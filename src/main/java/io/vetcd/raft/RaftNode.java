@@ -322,7 +322,31 @@ public final class RaftNode {
             if (a > log.committed) throw new IllegalStateException("applied " + a + " beyond commit " + log.committed);
             log.applied = Math.max(log.applied, a);
         }
+        trimAppliedPayloads();
     }
+
+    /**
+     * Keeps the log's heap use bounded (etcd keeps every entry until the next snapshot, which with
+     * large entries can be gigabytes): past {@code maxRetainedEntryBytes}, drops the data of entries
+     * that are applied here and, on a leader, matched by every follower, so a healthy or briefly
+     * lagging follower still catches up from the log.
+     */
+    private void trimAppliedPayloads() {
+        if (log.retainedPayloadBytes <= cfg.maxRetainedEntryBytes) return;
+        long upTo = Math.min(log.applied, log.unstableFrom - 1);
+        if (role == Role.LEADER) {
+            for (Map.Entry<Long, Progress> e : prs.entrySet()) {
+                if (e.getKey() != id) upTo = Math.min(upTo, e.getValue().match);
+            }
+        }
+        if (upTo > log.payloadTrimmedTo) log.trimPayloadsTo(upTo);
+    }
+
+    /** Data bytes the log holds on the heap (tests). */
+    long retainedEntryBytes() { return log.retainedPayloadBytes; }
+
+    /** Entries up to here have no data any more (tests). */
+    long payloadTrimmedTo() { return log.payloadTrimmedTo; }
 
     private SoftState softState() { return new SoftState(leaderId, role); }
 
@@ -779,6 +803,7 @@ public final class RaftNode {
         if (prevTerm < 0 || pr.next <= log.snapIndex) {
             if (prevIndex < log.snapIndex || prevTerm < 0) return sendSnapshot(p, pr);
         }
+        if (pr.next <= log.payloadTrimmedTo) return sendSnapshot(p, pr);
         List<Entry> ents = log.slice(pr.next, log.lastIndex(), cfg.maxMessageBytes);
         if (ents.isEmpty() && !sendIfEmpty) return false;
         send(msg(MessageType.APPEND, p, term).logTerm(prevTerm).index(prevIndex).entries(ents)
@@ -799,6 +824,12 @@ public final class RaftNode {
 
     private boolean sendSnapshot(long p, Progress pr) {
         Snapshot s = log.snapshot;
+        if (log.payloadTrimmedTo > log.snapIndex && (s == null || s.index() < log.payloadTrimmedTo)) {
+            // The entries the peer needs lost their data: describe the state at the trim point (the
+            // application sends its store as of that index or later).
+            long at = log.payloadTrimmedTo;
+            s = new Snapshot(at, log.term(at), confState(), Entry.NO_DATA);
+        }
         if (s == null) throw new IllegalStateException("log compacted but no snapshot available");
         if (!pr.recentActive) return false;
         send(msg(MessageType.SNAPSHOT, p, term).snapshot(s).build());

@@ -113,7 +113,7 @@ public final class Wal implements Closeable {
     private final ByteBuffer crcView = buf.duplicate();
     private final CRC32C crc = new CRC32C();
     private final LogState state;
-    private final WalRecovered recovered;
+    private WalRecovered recovered;
     private WalHardState hardState;
     private FileChannel channel;
     /** Bytes of the current segment, including those still in {@link #buf}. */
@@ -248,9 +248,15 @@ public final class Wal implements Closeable {
         }
     }
 
-    /** What {@link #open} recovered. */
+    /** What {@link #open} recovered (without the entries once {@link #forgetRecoveredEntries} ran). */
     public synchronized WalRecovered recovered() {
         return recovered;
+    }
+
+    /** Lets the recovered entries go once the raft log holds them: they may be most of the heap. */
+    public synchronized void forgetRecoveredEntries() {
+        recovered = new WalRecovered(recovered.hardState(), recovered.snapshot(), List.of(),
+                recovered.tailRepaired(), recovered.bytesTruncated());
     }
 
     /**

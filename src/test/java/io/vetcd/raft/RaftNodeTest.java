@@ -478,6 +478,66 @@ class RaftNodeTest {
         assertEquals(List.of("after"), net.appliedData(3));
     }
 
+    @Test
+    void applied_entries_lose_their_data_past_the_memory_budget_but_keep_their_terms() {
+        TestNet net = TestNet.withLogBudget(100, 1);
+        net.node(1).campaign();
+        net.settle();
+        for (int i = 0; i < 50; i++) net.node(1).propose(("value-" + i).getBytes());
+        net.settle();
+        RaftNode n = net.node(1);
+        assertEquals(50, net.appliedData(1).size(), "every proposal was applied with its data");
+        assertTrue(n.retainedEntryBytes() <= 100, "retained " + n.retainedEntryBytes());
+        assertTrue(n.payloadTrimmedTo() > 0 && n.payloadTrimmedTo() <= n.appliedIndex());
+        for (long i = 1; i <= n.lastIndex(); i++) {
+            assertEquals(net.stores.get(1L).entries.get((int) i - 1).term(), n.termAt(i), "term of " + i);
+        }
+        assertNull(n.snapshot(), "trimming is not a compaction: the WAL side decides those");
+    }
+
+    @Test
+    void a_leader_keeps_the_data_a_lagging_follower_needs_and_it_catches_up_from_the_log() {
+        TestNet net = TestNet.withLogBudget(100, 1, 2, 3);
+        net.node(1).campaign();
+        net.settle();
+        net.isolated.add(3L);
+        for (int i = 0; i < 30; i++) net.node(1).propose(("proposal number " + i).getBytes());
+        net.settle();
+        net.tickAll(2);
+        RaftNode leader = net.node(1);
+        assertTrue(leader.payloadTrimmedTo() < 3, "trimmed to " + leader.payloadTrimmedTo() + " past follower 3's match");
+        assertTrue(net.node(2).payloadTrimmedTo() > 0, "a follower trims what it applied");
+        net.isolated.clear();
+        net.tickAll(5);
+        assertNull(net.stores.get(3L).snap, "caught up from entries, not a snapshot");
+        assertEquals(net.appliedData(1), net.appliedData(3));
+        net.node(1).propose("after".getBytes());
+        net.settle();
+        net.tickAll(2);
+        assertTrue(leader.payloadTrimmedTo() > 3, "with every follower caught up the leader trims too");
+    }
+
+    @Test
+    void a_member_that_needs_trimmed_entries_gets_a_snapshot() {
+        TestNet net = TestNet.withLogBudget(100, 1, 2, 3);
+        net.node(1).campaign();
+        net.settle();
+        for (int i = 0; i < 30; i++) net.node(1).propose(("proposal number " + i).getBytes());
+        net.settle();
+        net.tickAll(2);
+        RaftNode leader = net.node(1);
+        long trimmed = leader.payloadTrimmedTo();
+        assertTrue(trimmed > 1);
+        net.add(4, List.of(1L, 2L, 3L), List.of(4L)); // a learner joins with an empty log
+        leader.proposeConfChange(new ConfChange(ConfChangeType.ADD_LEARNER, 4, null));
+        net.settle();
+        net.tickAll(5);
+        Snapshot sent = net.stores.get(4L).snap;
+        assertNotNull(sent, "the learner got a snapshot: the data it needed was trimmed");
+        assertTrue(sent.index() >= trimmed, "snapshot at " + sent.index() + ", trimmed to " + trimmed);
+        assertEquals(leader.commitIndex(), net.node(4).commitIndex());
+    }
+
     // ---------------------------------------------------------------- codec
 
     @Test

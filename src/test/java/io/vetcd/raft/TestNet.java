@@ -24,8 +24,20 @@ final class TestNet {
     final ArrayDeque<Message> queue = new ArrayDeque<>();
     final Set<Long> isolated = new HashSet<>();
     final List<Long> voters;
+    /** Every node's {@link RaftConfig#maxRetainedEntryBytes}. */
+    private final long maxRetainedEntryBytes;
 
     TestNet(long... ids) {
+        this(new RaftConfig().maxRetainedEntryBytes, ids);
+    }
+
+    /** A cluster whose nodes keep at most about {@code maxRetainedEntryBytes} of entry data in memory. */
+    static TestNet withLogBudget(long maxRetainedEntryBytes, long... ids) {
+        return new TestNet(maxRetainedEntryBytes, ids);
+    }
+
+    private TestNet(long maxRetainedEntryBytes, long[] ids) {
+        this.maxRetainedEntryBytes = maxRetainedEntryBytes;
         voters = new ArrayList<>();
         for (long id : ids) voters.add(id);
         for (long id : ids) add(id, voters, List.of());
@@ -40,6 +52,7 @@ final class TestNet {
     RaftNode add(long id, List<Long> v, List<Long> learners) {
         RaftConfig c = config(id, v);
         c.learners = new ArrayList<>(learners);
+        c.maxRetainedEntryBytes = maxRetainedEntryBytes;
         RaftNode n = RaftNode.start(c, null, null, List.of());
         nodes.put(id, n);
         stores.put(id, new Store());
