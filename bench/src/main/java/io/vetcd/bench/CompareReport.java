@@ -143,9 +143,14 @@ public final class CompareReport {
     b.append("- etcd: ").append(machine.getOrDefault("etcd", "?")).append("; vetcd: ")
         .append(machine.getOrDefault("vetcd", "?")).append(" on ").append(machine.getOrDefault("java", "?")).append('\n');
     b.append("- client: `bench/run` (vetcd's Reactor client) against both; the same arguments for both; ")
-        .append(machine.getOrDefault("rounds", "?")).append(" rounds, etcd and vetcd in alternation; medians; each fresh")
-        .append(" server first got the same unmeasured warm-up of ").append(machine.getOrDefault("server warmup", "?"))
-        .append(" puts and ").append(machine.getOrDefault("server warmup", "?")).append(" linearizable ranges\n");
+        .append(machine.getOrDefault("rounds", "?")).append(" rounds, etcd and vetcd in alternation; medians; ");
+    String warmup = machine.getOrDefault("server warmup", "?");
+    if (warmup.equals("0")) {
+      b.append("no server warm-up\n");
+    } else {
+      b.append("each fresh server first got the same unmeasured warm-up of ").append(warmup).append(" puts and ")
+          .append(warmup).append(" linearizable ranges, then one pass of every workload\n");
+    }
     b.append("- throughput is requests per second (watch: events delivered per second); p50/p99 are request latency")
         .append(" (watch: put-to-delivery); RSS is the servers' resident memory after the run, summed over the members\n");
     b.append("- the load generator runs on the same machine and shares its CPUs with the servers (and with whatever")
