@@ -22,8 +22,8 @@ public final class RaftConfig {
     public int maxUncommittedEntries = 10_000;
     /**
      * Once the log's entries hold more data than this, the data of entries that are applied (and, on a
-     * leader, held by every follower) is dropped from memory; a member that later needs them gets a
-     * snapshot. Entries stay in the WAL until the next snapshot either way.
+     * leader, held by every follower) is dropped from memory, all but the newest half of this; a member
+     * that later needs them gets a snapshot. Entries stay in the WAL until the next snapshot either way.
      */
     public long maxRetainedEntryBytes = 64L << 20;
     public long randomSeed;

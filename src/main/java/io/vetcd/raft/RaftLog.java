@@ -143,6 +143,20 @@ final class RaftLog {
     }
 
     /**
+     * The highest index that can lose its data while the entries after it still hold at least
+     * {@code bytes} of data (the current trim point when they hold less).
+     */
+    long lastIndexBeforeNewest(long bytes) {
+        long floor = Math.max(payloadTrimmedTo, snapIndex);
+        long kept = 0;
+        for (long i = lastIndex(); i > floor; i--) {
+            kept += entry(i).data().length;
+            if (kept >= bytes) return i - 1;
+        }
+        return floor;
+    }
+
+    /**
      * Drops the data of entries up to and including index (keeping index, term and type, so log
      * matching and membership checks still work): they are applied, and a member that still needs
      * them gets a snapshot instead. The caller picks index (at most the applied and durable index).

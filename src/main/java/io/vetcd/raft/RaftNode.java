@@ -339,6 +339,9 @@ public final class RaftNode {
                 if (e.getKey() != id) upTo = Math.min(upTo, e.getValue().match);
             }
         }
+        // The newest half of the budget stays: a member a little behind still catches up from this
+        // node's log should it become leader (a follower cannot see the others' progress).
+        upTo = Math.min(upTo, log.lastIndexBeforeNewest(cfg.maxRetainedEntryBytes / 2));
         if (upTo > log.payloadTrimmedTo) log.trimPayloadsTo(upTo);
     }
 

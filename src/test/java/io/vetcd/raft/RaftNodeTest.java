@@ -518,6 +518,30 @@ class RaftNodeTest {
     }
 
     @Test
+    void a_follower_that_becomes_leader_still_has_the_newest_entries_for_a_member_a_little_behind() {
+        TestNet net = TestNet.withLogBudget(100, 1, 2, 3);
+        net.node(1).campaign();
+        net.settle();
+        for (int i = 0; i < 30; i++) net.node(1).propose(("proposal number " + i).getBytes());
+        net.settle();
+        net.tickAll(2);
+        net.isolated.add(3L);
+        net.node(1).propose("missed by 3".getBytes());
+        net.settle();
+        net.tickAll(2);
+        assertTrue(net.node(2).payloadTrimmedTo() > 0, "follower 2 trimmed what it applied");
+        assertTrue(net.node(2).retainedEntryBytes() >= 50, "but kept the newest half of its budget");
+        net.isolated.clear();
+        net.isolated.add(1L); // the leader goes away; only 2 has every entry, so 2 wins
+        net.tickAll(30);
+        assertEquals(2, net.leader());
+        net.tickAll(5);
+        assertNull(net.stores.get(3L).snap, "3 caught up from the new leader's log, not from a snapshot");
+        assertEquals(net.appliedData(2), net.appliedData(3));
+        assertTrue(net.appliedData(3).contains("missed by 3"));
+    }
+
+    @Test
     void a_member_that_needs_trimmed_entries_gets_a_snapshot() {
         TestNet net = TestNet.withLogBudget(100, 1, 2, 3);
         net.node(1).campaign();
