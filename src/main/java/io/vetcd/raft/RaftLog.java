@@ -19,7 +19,8 @@ final class RaftLog {
     Snapshot snapshot;
     /**
      * Entries up to here keep their index, term and type but no longer their data: they were applied,
-     * and no follower this node knows of still needs them (see {@link #trimPayloadsTo}).
+     * and no follower this node knows of still needs them (see {@link #trimPayloadsTo}). Never below
+     * {@link #snapIndex}: compacted entries count as trimmed.
      */
     long payloadTrimmedTo;
     /** Data bytes of the entries after {@link #payloadTrimmedTo}: what the log holds on the heap. */
@@ -133,7 +134,7 @@ final class RaftLog {
         if (index > lastIndex()) throw new IllegalStateException("compact beyond last index");
         long t = term(index);
         int drop = (int) (index - snapIndex);
-        for (int i = (int) Math.max(0, payloadTrimmedTo - snapIndex); i < drop; i++) {
+        for (int i = (int) (payloadTrimmedTo - snapIndex); i < drop; i++) {
             retainedPayloadBytes -= ents.get(i).data().length;
         }
         ents.subList(0, drop).clear();
@@ -147,13 +148,12 @@ final class RaftLog {
      * {@code bytes} of data (the current trim point when they hold less).
      */
     long lastIndexBeforeNewest(long bytes) {
-        long floor = Math.max(payloadTrimmedTo, snapIndex);
         long kept = 0;
-        for (long i = lastIndex(); i > floor; i--) {
+        for (long i = lastIndex(); i > payloadTrimmedTo; i--) {
             kept += entry(i).data().length;
             if (kept >= bytes) return i - 1;
         }
-        return floor;
+        return payloadTrimmedTo;
     }
 
     /**
@@ -165,7 +165,7 @@ final class RaftLog {
         if (index > applied || index >= unstableFrom) {
             throw new IllegalStateException("trimming " + index + " beyond applied " + applied + " or durable " + (unstableFrom - 1));
         }
-        for (long i = Math.max(payloadTrimmedTo, snapIndex) + 1; i <= index; i++) {
+        for (long i = payloadTrimmedTo + 1; i <= index; i++) {
             int at = (int) (i - snapIndex - 1);
             Entry e = ents.get(at);
             if (e.data().length > 0) {

@@ -101,6 +101,7 @@ public final class RaftNode {
         if (snap != null) {
             log.snapIndex = snap.index();
             log.snapTerm = snap.term();
+            log.payloadTrimmedTo = snap.index();
             log.snapshot = snap;
             voters.addAll(snap.confState().voters());
             learners.addAll(snap.confState().learners());
@@ -803,10 +804,8 @@ public final class RaftNode {
         if (pr == null || pr.isPaused()) return false;
         long prevIndex = pr.next - 1;
         long prevTerm = log.term(prevIndex);
-        if (prevTerm < 0 || pr.next <= log.snapIndex) {
-            if (prevIndex < log.snapIndex || prevTerm < 0) return sendSnapshot(p, pr);
-        }
-        if (pr.next <= log.payloadTrimmedTo) return sendSnapshot(p, pr);
+        // The entries p needs are compacted away or lost their data (payloadTrimmedTo >= snapIndex).
+        if (prevTerm < 0 || prevIndex < log.payloadTrimmedTo) return sendSnapshot(p, pr);
         List<Entry> ents = log.slice(pr.next, log.lastIndex(), cfg.maxMessageBytes);
         if (ents.isEmpty() && !sendIfEmpty) return false;
         send(msg(MessageType.APPEND, p, term).logTerm(prevTerm).index(prevIndex).entries(ents)

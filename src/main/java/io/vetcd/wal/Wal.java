@@ -224,7 +224,7 @@ public final class Wal implements Closeable {
                 channel.truncate(goodEnd);
                 channel.force(true);
             }
-            allocatedBytes = goodEnd + (fileBytes - goodEnd - truncated); // zeros kept after the records
+            allocatedBytes = fileBytes - truncated; // the zeros after the records, if any, are kept
             if (goodEnd == 0) { // not even the meta record survived: write a fresh head
                 writeSegmentHead(current);
                 flushBuffer();

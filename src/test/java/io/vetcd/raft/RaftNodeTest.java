@@ -495,15 +495,26 @@ class RaftNodeTest {
         assertNull(n.snapshot(), "trimming is not a compaction: the WAL side decides those");
     }
 
-    @Test
-    void a_leader_keeps_the_data_a_lagging_follower_needs_and_it_catches_up_from_the_log() {
+    /** Three nodes keeping at most 100 bytes of entry data in memory; node 1 leads. */
+    private static TestNet threeNodesLedBy1WithLogBudget() {
         TestNet net = TestNet.withLogBudget(100, 1, 2, 3);
         net.node(1).campaign();
         net.settle();
-        net.isolated.add(3L);
+        return net;
+    }
+
+    /** Thirty proposals of about 18 bytes (well past the budget), replicated and applied. */
+    private static void proposeThirtyFrom1(TestNet net) {
         for (int i = 0; i < 30; i++) net.node(1).propose(("proposal number " + i).getBytes());
         net.settle();
         net.tickAll(2);
+    }
+
+    @Test
+    void a_leader_keeps_the_data_a_lagging_follower_needs_and_it_catches_up_from_the_log() {
+        TestNet net = threeNodesLedBy1WithLogBudget();
+        net.isolated.add(3L);
+        proposeThirtyFrom1(net);
         RaftNode leader = net.node(1);
         assertTrue(leader.payloadTrimmedTo() < 3, "trimmed to " + leader.payloadTrimmedTo() + " past follower 3's match");
         assertTrue(net.node(2).payloadTrimmedTo() > 0, "a follower trims what it applied");
@@ -519,12 +530,8 @@ class RaftNodeTest {
 
     @Test
     void a_follower_that_becomes_leader_still_has_the_newest_entries_for_a_member_a_little_behind() {
-        TestNet net = TestNet.withLogBudget(100, 1, 2, 3);
-        net.node(1).campaign();
-        net.settle();
-        for (int i = 0; i < 30; i++) net.node(1).propose(("proposal number " + i).getBytes());
-        net.settle();
-        net.tickAll(2);
+        TestNet net = threeNodesLedBy1WithLogBudget();
+        proposeThirtyFrom1(net);
         net.isolated.add(3L);
         net.node(1).propose("missed by 3".getBytes());
         net.settle();
@@ -543,12 +550,8 @@ class RaftNodeTest {
 
     @Test
     void a_member_that_needs_trimmed_entries_gets_a_snapshot() {
-        TestNet net = TestNet.withLogBudget(100, 1, 2, 3);
-        net.node(1).campaign();
-        net.settle();
-        for (int i = 0; i < 30; i++) net.node(1).propose(("proposal number " + i).getBytes());
-        net.settle();
-        net.tickAll(2);
+        TestNet net = threeNodesLedBy1WithLogBudget();
+        proposeThirtyFrom1(net);
         RaftNode leader = net.node(1);
         long trimmed = leader.payloadTrimmedTo();
         assertTrue(trimmed > 1);
