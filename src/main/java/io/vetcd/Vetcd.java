@@ -352,7 +352,7 @@ public final class Vetcd implements AutoCloseable {
       HttpServer server = vertx.createHttpServer(options);
       server.connectionHandler(connection -> {
         io.vetcd.api.grpc.LenientAuthority.install(connection);
-        io.vetcd.api.grpc.FlushBatching.install(connection);
+        io.vetcd.http2.FlushBatching.install(connection);
       });
       server.requestHandler(request -> {
         String contentType = request.getHeader("content-type");

@@ -108,7 +108,11 @@ public final class VetcdClient implements AutoCloseable {
     GrpcClientOptions grpcOptions = new GrpcClientOptions()
         .setMaxMessageSize(b.maxMessageSize)
         .setScheduleDeadlineAutomatically(true);
-    this.grpc = GrpcClient.client(vertx, grpcOptions, http);
+    // What GrpcClient.client(vertx, grpcOptions, http) builds, plus a hook on each new connection:
+    // its flushes are batched (two per call otherwise, one system call each).
+    io.vertx.core.http.HttpClient httpClient = vertx.httpClientBuilder().with(http)
+        .withConnectHandler(io.vetcd.http2.FlushBatching::install).build();
+    this.grpc = new io.vertx.grpc.client.impl.GrpcClientImpl(vertx, grpcOptions, httpClient, true) { };
     this.requestTimeout = b.requestTimeout;
     this.connectTimeoutMillis = b.connectTimeout.toMillis();
     this.maxRetries = b.maxRetries;

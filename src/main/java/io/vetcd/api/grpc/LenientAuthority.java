@@ -8,6 +8,7 @@ import io.netty.handler.codec.http2.Http2FrameListenerDecorator;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.net.HostAndPort;
+import io.vetcd.http2.Http2Pipeline;
 
 /**
  * Lets a request whose HTTP/2 {@code :authority} is not a plain {@code host:port} through, as etcd's

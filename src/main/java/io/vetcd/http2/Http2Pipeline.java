@@ -1,16 +1,16 @@
-package io.vetcd.api.grpc;
+package io.vetcd.http2;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http2.Http2ConnectionHandler;
 import io.vertx.core.http.HttpConnection;
 
-/** The Netty side of a Vert.x server connection, for the handlers vetcd adds to HTTP/2 (gRPC) ones. */
-final class Http2Pipeline {
+/** The Netty side of a Vert.x connection (server or client), for the handlers vetcd adds to HTTP/2 (gRPC) ones. */
+public final class Http2Pipeline {
   private Http2Pipeline() {}
 
   /** The connection's pipeline when it speaks HTTP/2; null for HTTP/1.x or a connection without a channel. */
-  static ChannelPipeline of(HttpConnection connection) {
+  public static ChannelPipeline of(HttpConnection connection) {
     if (!(connection instanceof io.vertx.core.net.impl.ConnectionBase base)) {
       return null;
     }

@@ -1,4 +1,4 @@
-package io.vetcd.api.grpc;
+package io.vetcd.http2;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http2.Http2ConnectionHandler;
@@ -6,11 +6,12 @@ import io.netty.handler.flush.FlushConsolidationHandler;
 import io.vertx.core.http.HttpConnection;
 
 /**
- * Batches the socket flushes of a client's HTTP/2 connection. Vert.x flushes after every response
- * written outside a read (an answer coming back from the apply verticle, each watch event batch),
- * so under load every response cost a write system call; here the flushes requested during one
- * event-loop task are joined into one, done when the task ends (or every {@value #FLUSHES_PER_WRITE_MAX}
- * flushes), so responses to many streams of a connection leave in one write.
+ * Batches the socket flushes of an HTTP/2 connection. Vert.x flushes after every frame it writes:
+ * on the server after each response (an answer coming back from the apply verticle, each watch
+ * event batch), on the client twice per call (the request's headers, then its message). Under load
+ * each cost a write system call; here the flushes requested during one event-loop task (or one read
+ * of the socket) are joined into one, done when it ends (or every {@value #FLUSHES_PER_WRITE_MAX}
+ * flushes), so the frames of many streams of a connection leave in one write.
  */
 public final class FlushBatching {
   static final int FLUSHES_PER_WRITE_MAX = 64;
@@ -18,7 +19,10 @@ public final class FlushBatching {
 
   private FlushBatching() {}
 
-  /** For {@code HttpServer.connectionHandler}: HTTP/2 connections only (gRPC), HTTP/1.x is left as is. */
+  /**
+   * For {@code HttpServer.connectionHandler} and {@code HttpClientBuilder.withConnectHandler}: HTTP/2
+   * connections only (gRPC), HTTP/1.x is left as is.
+   */
   public static void install(HttpConnection connection) {
     io.netty.channel.ChannelPipeline pipeline = Http2Pipeline.of(connection);
     if (pipeline == null || pipeline.get(NAME) != null) {
