@@ -274,6 +274,8 @@ public final class Vetcd implements AutoCloseable {
       return MvccStore.open(dbFile);
     } catch (MvccStore.NotCleanlyClosedException unclean) {
       why = "the member did not stop cleanly";
+    } catch (MvccStore.OlderFormatException older) {
+      why = older.getMessage();
     } catch (RuntimeException damaged) {
       why = "the store is unreadable (" + damaged + ")";
     }

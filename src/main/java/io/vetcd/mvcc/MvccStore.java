@@ -56,11 +56,17 @@ public final class MvccStore implements Closeable {
   private static final String META_CURRENT_REV = "currentRevision";
   private static final String META_COMPACT_REV = "compactRevision";
   private static final String META_CONSISTENT_INDEX = "consistentIndex";
+  /**
+   * The layout of the file's B-tree nodes. 2: revision tree keys as packed longs (1, without the
+   * entry: byte arrays). Store snapshots do not depend on it (they carry keys in etcd's byte form).
+   */
+  private static final String META_STORE_FORMAT = "storeFormat";
+  private static final long STORE_FORMAT = 2;
   private static final byte[] KEY_BUCKET = "key".getBytes(StandardCharsets.US_ASCII);
 
   private final DB db;
   private final Path file;
-  private final BTreeMap<byte[], byte[]> tree;
+  private final BTreeMap<RevisionKey, byte[]> tree;
   private final BTreeMap<String, Long> meta;
   /** Lease id → granted TTL in seconds; in the same MapDB commits as the data it guards. */
   private final BTreeMap<Long, Long> leases;
@@ -88,9 +94,19 @@ public final class MvccStore implements Closeable {
   private MvccStore(DB db, Path file) {
     this.db = db;
     this.file = file;
-    this.tree = db.treeMap("kv", Serializer.BYTE_ARRAY, Serializer.BYTE_ARRAY)
-        .valuesOutsideNodesEnable().createOrOpen();
+    boolean created = !db.getAllNames().iterator().hasNext();
     this.meta = db.treeMap("meta", Serializer.STRING, Serializer.LONG).createOrOpen();
+    if (created) {
+      meta.put(META_STORE_FORMAT, STORE_FORMAT);
+    } else {
+      long format = meta.getOrDefault(META_STORE_FORMAT, 1L);
+      if (format != STORE_FORMAT) {
+        db.close();
+        throw new OlderFormatException(file, format);
+      }
+    }
+    this.tree = db.treeMap("kv", RevisionKeySerializer.INSTANCE, Serializer.BYTE_ARRAY)
+        .valuesOutsideNodesEnable().createOrOpen();
     this.leases = db.treeMap("lease", Serializer.LONG, Serializer.LONG).createOrOpen();
     this.alarms = db.treeMap("alarm", Serializer.LONG, Serializer.INTEGER).createOrOpen();
     this.cluster = db.treeMap("cluster", Serializer.STRING, Serializer.BYTE_ARRAY).createOrOpen();
@@ -105,6 +121,13 @@ public final class MvccStore implements Closeable {
    * left this marker beside it; any other file is refused and the caller rebuilds the store.
    */
   private static final String CLEAN_MARKER_SUFFIX = ".clean";
+
+  /** The store's file was written by an older vetcd, in a layout this one does not read: rebuild it. */
+  public static final class OlderFormatException extends RuntimeException {
+    OlderFormatException(Path file, long format) {
+      super("the store " + file + " has the older layout " + format + " (this version writes " + STORE_FORMAT + ")");
+    }
+  }
 
   /** The store's file was not closed cleanly (the process died): its content cannot be trusted. */
   public static final class NotCleanlyClosedException extends RuntimeException {
@@ -190,14 +213,14 @@ public final class MvccStore implements Closeable {
     valueCacheBytes = 0;
     long maxMain = 0;
     long bytes = 0;
-    for (Map.Entry<byte[], byte[]> e : tree.entrySet()) {
-      byte[] k = e.getKey();
-      Revision rev = Revision.fromBytes(k);
+    for (Map.Entry<RevisionKey, byte[]> e : tree.entrySet()) {
+      RevisionKey k = e.getKey();
+      Revision rev = k.revision();
       KeyValue kv = parse(e.getValue());
-      bytes += k.length + e.getValue().length;
+      bytes += k.byteLength() + e.getValue().length;
       maxMain = Math.max(maxMain, rev.main());
       KeyIndex ki = index.get(kv.getKey());
-      if (Revision.isTombstone(k)) {
+      if (k.tombstone()) {
         if (ki != null && ki.isLive()) {
           uncache(ki);
           ki.tombstone(rev);
@@ -345,6 +368,7 @@ public final class MvccStore implements Closeable {
     // A failure past the check (an I/O error) leaves a mixed store: the caller stops, and the next
     // start, finding the file not cleanly closed, rebuilds it from a snapshot and the WAL.
     StoreSnapshot.load(db, snapshot);
+    meta.put(META_STORE_FORMAT, STORE_FORMAT); // a snapshot from an older member does not say
     index.clear();
     restore();
   }
@@ -355,8 +379,8 @@ public final class MvccStore implements Closeable {
    * reads go on meanwhile.
    */
   public void forEachRevision(java.util.function.BiConsumer<byte[], byte[]> action) {
-    for (Map.Entry<byte[], byte[]> e : tree.entrySet()) {
-      action.accept(e.getKey(), e.getValue());
+    for (Map.Entry<RevisionKey, byte[]> e : tree.entrySet()) {
+      action.accept(e.getKey().toBytes(), e.getValue());
     }
   }
 
@@ -365,9 +389,14 @@ public final class MvccStore implements Closeable {
    * {@link #finishLoad} ends the load.
    */
   public synchronized void loadRevision(byte[] key, byte[] value) {
-    Revision.fromBytes(key); // checks the layout
+    RevisionKey k;
+    try {
+      k = RevisionKey.fromBytes(key);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException(e.getMessage(), e);
+    }
     parse(value);
-    treePut(key, value);
+    treePut(k, value);
     if (++loadedSinceCommit >= LOAD_COMMIT_EVERY) {
       db.commit(); // bounds MapDB's pending transaction; an interrupted restore is discarded whole anyway
       loadedSinceCommit = 0;
@@ -382,7 +411,7 @@ public final class MvccStore implements Closeable {
    * etcd, the current revision is the newest loaded one, or the compaction revision if that is newer.
    */
   public synchronized void finishLoad(long compactRevision, long consistentIndex) {
-    long newest = tree.isEmpty() ? 1 : Revision.fromBytes(tree.lastKey()).main();
+    long newest = tree.isEmpty() ? 1 : tree.lastKey().main();
     meta.put(META_COMPACT_REV, compactRevision);
     this.consistentIndex = consistentIndex;
     currentRev = Math.max(Math.max(newest, compactRevision), 1);
@@ -464,7 +493,7 @@ public final class MvccStore implements Closeable {
       return cached;
     }
     Revision rev = hit.rev();
-    byte[] v = tree.get(rev.toBytes(false));
+    byte[] v = tree.get(RevisionKey.put(rev));
     if (v == null) {
       throw new IllegalStateException("revision " + rev + " is in the index but not in the tree");
     }
@@ -622,9 +651,7 @@ public final class MvccStore implements Closeable {
       before.computeIfAbsent(key, k -> Optional.ofNullable(kvAt(k, beginRev)));
       KeyValue kv = KeyValue.newBuilder().setKey(key).setValue(value).setCreateRevision(created)
           .setModRevision(rev).setVersion(ver + 1).setLease(lease).build();
-      byte[] k = idx.toBytes(false);
-      byte[] v = kv.toByteArray();
-      treePut(k, v);
+      treePut(RevisionKey.put(idx), kv.toByteArray());
       if (ki == null) {
         ki = new KeyIndex(key);
         index.put(key, ki);
@@ -644,7 +671,7 @@ public final class MvccStore implements Closeable {
       }
       before.computeIfAbsent(key, k -> Optional.ofNullable(kvAt(k, beginRev)));
       KeyValue kv = KeyValue.newBuilder().setKey(key).build();
-      treePut(idx.toBytes(true), kv.toByteArray());
+      treePut(RevisionKey.tombstone(idx), kv.toByteArray());
       uncache(ki);
       ki.tombstone(idx);
       changes.add(kv);
@@ -685,12 +712,12 @@ public final class MvccStore implements Closeable {
     }
   }
 
-  private void treePut(byte[] k, byte[] v) {
+  private void treePut(RevisionKey k, byte[] v) {
     byte[] old = tree.put(k, v);
     if (old != null) {
-      throw new IllegalStateException("revision " + Revision.fromBytes(k) + " written twice");
+      throw new IllegalStateException("revision " + k.revision() + " written twice");
     }
-    bytesInUse += k.length + v.length;
+    bytesInUse += k.byteLength() + v.length;
   }
 
   private void checkLease(long lease) {
@@ -954,16 +981,16 @@ public final class MvccStore implements Closeable {
         it.remove();
       }
     }
-    List<byte[]> doomed = new ArrayList<>();
-    for (Map.Entry<byte[], byte[]> e : tree.headMap(Revision.floorKey(revision + 1)).entrySet()) {
-      if (!keep.contains(Revision.fromBytes(e.getKey()))) {
-        doomed.add(e.getKey());
+    List<RevisionKey> doomed = new ArrayList<>();
+    for (RevisionKey k : tree.headMap(RevisionKey.floor(revision + 1)).keySet()) {
+      if (!keep.contains(k.revision())) {
+        doomed.add(k);
       }
     }
-    for (byte[] k : doomed) {
+    for (RevisionKey k : doomed) {
       byte[] v = tree.remove(k);
       if (v != null) {
-        bytesInUse -= k.length + v.length;
+        bytesInUse -= k.byteLength() + v.length;
       }
     }
     compactRev = revision;
@@ -988,12 +1015,12 @@ public final class MvccStore implements Closeable {
       return List.of();
     }
     List<Event> out = new ArrayList<>();
-    NavigableMap<byte[], byte[]> span = tree.subMap(Revision.floorKey(from), true, Revision.floorKey(to + 1), false);
-    for (Map.Entry<byte[], byte[]> e : span.entrySet()) {
-      Revision rev = Revision.fromBytes(e.getKey());
+    NavigableMap<RevisionKey, byte[]> span = tree.subMap(RevisionKey.floor(from), true, RevisionKey.floor(to + 1), false);
+    for (Map.Entry<RevisionKey, byte[]> e : span.entrySet()) {
+      Revision rev = e.getKey().revision();
       KeyValue kv = parse(e.getValue());
       Event.Builder ev = Event.newBuilder();
-      if (Revision.isTombstone(e.getKey())) {
+      if (e.getKey().tombstone()) {
         ev.setType(Event.EventType.DELETE).setKv(kv.toBuilder().setModRevision(rev.main()));
       } else {
         ev.setType(Event.EventType.PUT).setKv(kv);
@@ -1024,12 +1051,12 @@ public final class MvccStore implements Closeable {
     }
     CRC32C h = new CRC32C();
     h.update(KEY_BUCKET);
-    for (Map.Entry<byte[], byte[]> e : tree.headMap(Revision.floorKey(rev + 1)).entrySet()) {
-      Revision r = Revision.fromBytes(e.getKey());
-      if (r.main() <= compactRev && !keep.isEmpty() && !keep.contains(r)) {
+    for (Map.Entry<RevisionKey, byte[]> e : tree.headMap(RevisionKey.floor(rev + 1)).entrySet()) {
+      RevisionKey k = e.getKey();
+      if (k.main() <= compactRev && !keep.isEmpty() && !keep.contains(k.revision())) {
         continue;
       }
-      h.update(e.getKey());
+      h.update(k.toBytes());
       h.update(e.getValue());
     }
     return (int) h.getValue();
@@ -1039,8 +1066,8 @@ public final class MvccStore implements Closeable {
   public synchronized int hash() {
     CRC32C h = new CRC32C();
     h.update(KEY_BUCKET);
-    for (Map.Entry<byte[], byte[]> e : tree.entrySet()) {
-      h.update(e.getKey());
+    for (Map.Entry<RevisionKey, byte[]> e : tree.entrySet()) {
+      h.update(e.getKey().toBytes());
       h.update(e.getValue());
     }
     byte[] c = new byte[8];

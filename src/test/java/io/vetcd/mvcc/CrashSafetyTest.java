@@ -53,6 +53,27 @@ class CrashSafetyTest {
     assertTrue(Files.exists(dir.resolve("kv.db.clean")));
   }
 
+  /** A file in the layout vetcd wrote before its tree keys were packed longs (byte-array keys, no format entry). */
+  @Test
+  void a_store_file_in_the_older_layout_is_refused_so_it_is_rebuilt(@TempDir Path dir) throws Exception {
+    Path db = dir.resolve("kv.db");
+    org.mapdb.DB old = org.mapdb.DBMaker.fileDB(db.toFile()).fileMmapEnableIfSupported().make();
+    old.treeMap("kv", org.mapdb.Serializer.BYTE_ARRAY, org.mapdb.Serializer.BYTE_ARRAY).valuesOutsideNodesEnable()
+        .createOrOpen().put(RevisionKey.put(new Revision(2, 0)).toBytes(), io.vetcd.pb.KeyValue.newBuilder()
+            .setKey(ByteString.copyFromUtf8("a")).setCreateRevision(2).setModRevision(2).setVersion(1).build().toByteArray());
+    old.treeMap("meta", org.mapdb.Serializer.STRING, org.mapdb.Serializer.LONG).createOrOpen().put("currentRevision", 2L);
+    old.close();
+    Files.createFile(dir.resolve("kv.db.clean"));
+    MvccStore.OlderFormatException e = assertThrows(MvccStore.OlderFormatException.class, () -> MvccStore.open(db));
+    assertTrue(e.getMessage().contains("older layout 1"), e.getMessage());
+    try (MvccStore s = MvccStore.recreate(db)) {
+      s.put(PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("b")).build());
+    }
+    try (MvccStore s = MvccStore.open(db)) {
+      assertEquals(2, s.currentRevision(), "the recreated file reopens in the current layout");
+    }
+  }
+
   private static void runAndKill(Path db, int afterPuts) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process p = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
