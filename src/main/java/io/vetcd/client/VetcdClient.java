@@ -200,7 +200,8 @@ public final class VetcdClient implements AutoCloseable {
   /** A unary call with failover; {@code idempotent} says whether it may be repeated after it was sent. */
   <Req, Resp> Mono<Resp> unary(ServiceMethod<Resp, Req> method, Req request, boolean idempotent) {
     Objects.requireNonNull(request);
-    return Mono.<Resp>create(sink -> attempt(method, request, idempotent, 0, false, sink)).publishOn(scheduler);
+    Mono<Resp> call = Mono.create(sink -> attempt(method, request, idempotent, 0, false, sink));
+    return scheduler == Schedulers.immediate() ? call : call.publishOn(scheduler);
   }
 
   private <Req, Resp> void attempt(ServiceMethod<Resp, Req> method, Req request, boolean idempotent, int tries,
@@ -272,6 +273,10 @@ public final class VetcdClient implements AutoCloseable {
    * and may go to another endpoint.
    */
   private <Req, Resp> Future<GrpcClientRequest<Req, Resp>> request(int ep, ServiceMethod<Resp, Req> method) {
+    Future<GrpcClientRequest<Req, Resp>> opened = grpc.request(addresses.get(ep), method);
+    if (opened.isComplete()) {
+      return opened; // a ready connection had room for the stream (the usual case on an event loop): no timer
+    }
     Promise<GrpcClientRequest<Req, Resp>> promise = Promise.promise();
     java.util.concurrent.atomic.AtomicBoolean settled = new java.util.concurrent.atomic.AtomicBoolean();
     long timer = vertx.setTimer(Math.max(1, connectTimeoutMillis), id -> {
@@ -280,7 +285,7 @@ public final class VetcdClient implements AutoCloseable {
             "no connection to " + endpoints.get(ep) + " within " + connectTimeoutMillis + " ms", null));
       }
     });
-    grpc.request(addresses.get(ep), method).onComplete(ar -> {
+    opened.onComplete(ar -> {
       vertx.cancelTimer(timer);
       if (!settled.compareAndSet(false, true)) {
         if (ar.succeeded()) {
