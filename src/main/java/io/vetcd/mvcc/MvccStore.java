@@ -56,12 +56,7 @@ public final class MvccStore implements Closeable {
   private static final String META_CURRENT_REV = "currentRevision";
   private static final String META_COMPACT_REV = "compactRevision";
   private static final String META_CONSISTENT_INDEX = "consistentIndex";
-  /**
-   * The layout of the file's B-tree nodes. 2: revision tree keys as packed longs (1, without the
-   * entry: byte arrays). Store snapshots do not depend on it (they carry keys in etcd's byte form).
-   */
-  private static final String META_STORE_FORMAT = "storeFormat";
-  private static final long STORE_FORMAT = 2;
+  private static final String TREE = "kv";
   private static final byte[] KEY_BUCKET = "key".getBytes(StandardCharsets.US_ASCII);
 
   private final DB db;
@@ -94,18 +89,8 @@ public final class MvccStore implements Closeable {
   private MvccStore(DB db, Path file) {
     this.db = db;
     this.file = file;
-    boolean created = !db.getAllNames().iterator().hasNext();
     this.meta = db.treeMap("meta", Serializer.STRING, Serializer.LONG).createOrOpen();
-    if (created) {
-      meta.put(META_STORE_FORMAT, STORE_FORMAT);
-    } else {
-      long format = meta.getOrDefault(META_STORE_FORMAT, 1L);
-      if (format != STORE_FORMAT) {
-        db.close();
-        throw new OlderFormatException(file, format);
-      }
-    }
-    this.tree = db.treeMap("kv", RevisionKeySerializer.INSTANCE, Serializer.BYTE_ARRAY)
+    this.tree = db.treeMap(TREE, RevisionKeySerializer.INSTANCE, Serializer.BYTE_ARRAY)
         .valuesOutsideNodesEnable().createOrOpen();
     this.leases = db.treeMap("lease", Serializer.LONG, Serializer.LONG).createOrOpen();
     this.alarms = db.treeMap("alarm", Serializer.LONG, Serializer.INTEGER).createOrOpen();
@@ -124,8 +109,25 @@ public final class MvccStore implements Closeable {
 
   /** The store's file was written by an older vetcd, in a layout this one does not read: rebuild it. */
   public static final class OlderFormatException extends RuntimeException {
-    OlderFormatException(Path file, long format) {
-      super("the store " + file + " has the older layout " + format + " (this version writes " + STORE_FORMAT + ")");
+    OlderFormatException(Path file) {
+      super("the store " + file + " has the older layout (revision tree keys as byte arrays)");
+    }
+  }
+
+  /**
+   * Opens the store's maps on {@code db}, or closes it and throws. The older layout is told by
+   * MapDB's own catalog: it records a built-in key serializer (byte arrays) but not ours, and the
+   * catalog, unlike the maps' content, never travels in a store snapshot.
+   */
+  private static MvccStore withDb(DB db, Path file) {
+    try {
+      if (db.exists(TREE) && db.nameCatalogParamsFor(TREE).containsKey(TREE + "#keySerializer")) {
+        throw new OlderFormatException(file);
+      }
+      return new MvccStore(db, file);
+    } catch (RuntimeException e) {
+      db.close();
+      throw e;
     }
   }
 
@@ -156,7 +158,7 @@ public final class MvccStore implements Closeable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    return new MvccStore(fileDb(dbFile), dbFile);
+    return withDb(fileDb(dbFile), dbFile);
   }
 
   /** Deletes the store's files, whatever their state, and creates an empty store in their place. */
@@ -177,7 +179,7 @@ public final class MvccStore implements Closeable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    return new MvccStore(fileDb(dbFile), dbFile);
+    return withDb(fileDb(dbFile), dbFile);
   }
 
   private static DB fileDb(Path dbFile) {
@@ -198,7 +200,7 @@ public final class MvccStore implements Closeable {
   }
 
   public static MvccStore inMemory() {
-    return new MvccStore(DBMaker.memoryDB().make(), null);
+    return withDb(DBMaker.memoryDB().make(), null);
   }
 
   /**
@@ -368,7 +370,6 @@ public final class MvccStore implements Closeable {
     // A failure past the check (an I/O error) leaves a mixed store: the caller stops, and the next
     // start, finding the file not cleanly closed, rebuilds it from a snapshot and the WAL.
     StoreSnapshot.load(db, snapshot);
-    meta.put(META_STORE_FORMAT, STORE_FORMAT); // a snapshot from an older member does not say
     index.clear();
     restore();
   }
@@ -1051,7 +1052,8 @@ public final class MvccStore implements Closeable {
     }
     CRC32C h = new CRC32C();
     h.update(KEY_BUCKET);
-    for (Map.Entry<RevisionKey, byte[]> e : tree.headMap(RevisionKey.floor(rev + 1)).entrySet()) {
+    // a negative revision hashes no entry, as in etcd
+    for (Map.Entry<RevisionKey, byte[]> e : tree.headMap(RevisionKey.floor(Math.max(0, rev + 1))).entrySet()) {
       RevisionKey k = e.getKey();
       if (k.main() <= compactRev && !keep.isEmpty() && !keep.contains(k.revision())) {
         continue;

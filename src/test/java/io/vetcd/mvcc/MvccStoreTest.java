@@ -557,6 +557,7 @@ class MvccStoreTest {
     assertEquals(729841151, s.hashKv(9));
     assertErr(Errors.COMPACTED, () -> s.hashKv(8));
     assertErr(Errors.FUTURE_REV, () -> s.hashKv(11));
+    assertEquals(1084519789, s.hashKv(-3), "a negative revision hashes no entry (etcd: only the bucket name)");
   }
 
   @Test

@@ -36,8 +36,13 @@ class RevisionKeySerializerTest {
     assertEquals('t', tomb[17]);
     Random r = new Random(7);
     List<RevisionKey> keys = new ArrayList<>();
+    long[] mains = {0, 0x7f, 0x80, 0xff, 0x80_00, 0x80_00_00_00L, 1L << 62, Long.MAX_VALUE};
+    long[] subs = {0, 0x7f, 0x80, 0xff, 0x80_00_00L, RevisionKey.SUB_MAX};
     for (int i = 0; i < 500; i++) {
-      keys.add(new RevisionKey(r.nextInt(50), r.nextInt(5), r.nextBoolean()));
+      // byte values at and above 0x80 tell unsigned byte order (etcd's) from signed
+      long main = mains[r.nextInt(mains.length)];
+      long sub = subs[r.nextInt(subs.length)];
+      keys.add(new RevisionKey(main > 0 ? main - r.nextInt(2) : main, sub > 0 ? sub - r.nextInt(2) : sub, r.nextBoolean()));
     }
     for (RevisionKey a : keys) {
       assertEquals(a, RevisionKey.fromBytes(a.toBytes()));

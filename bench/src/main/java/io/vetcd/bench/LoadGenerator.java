@@ -98,6 +98,8 @@ final class LoadGenerator {
      */
     final AtomicLong inFlight = new AtomicLong(-1);
     volatile long sentNanos;
+    /** The subscription of the request in flight: cancelled when the watchdog gives up on it. */
+    volatile reactor.core.Disposable subscription;
 
     Loop(VetcdClient client) {
       this.client = client;
@@ -136,6 +138,10 @@ final class LoadGenerator {
     for (Loop loop : loops) {
       long sequence = loop.inFlight.get();
       if (sequence >= 0 && now - loop.sentNanos > deadlineNanos && loop.inFlight.compareAndSet(sequence, -1)) {
+        reactor.core.Disposable stuck = loop.subscription;
+        if (stuck != null) {
+          stuck.dispose(); // e.g. a keep-alive stream stops retrying
+        }
         failed(loop, new TimeoutException("no answer within " + deadlineNanos / 1_000_000 + " ms"));
       }
     }
@@ -172,7 +178,8 @@ final class LoadGenerator {
       if (loop.inFlight.compareAndSet(sequence, -1)) failed(loop, e);
       return;
     }
-    call.subscribe(v -> { }, e -> {
+    loop.subscription = null;
+    reactor.core.Disposable subscription = call.subscribe(v -> { }, e -> {
       if (loop.inFlight.compareAndSet(sequence, -1)) failed(loop, e);
     }, () -> {
       if (!loop.inFlight.compareAndSet(sequence, -1)) return; // the watchdog counted it as failed
@@ -182,6 +189,9 @@ final class LoadGenerator {
       succeeded.increment();
       next(loop);
     });
+    if (loop.inFlight.get() == sequence) {
+      loop.subscription = subscription; // not when it already finished (and the loop moved on)
+    }
   }
 
   private void failed(Loop loop, Throwable error) {

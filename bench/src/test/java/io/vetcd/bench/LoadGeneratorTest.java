@@ -135,16 +135,18 @@ class LoadGeneratorTest {
 
   @Test
   void an_operation_that_never_answers_fails_at_the_deadline_and_a_late_answer_is_not_counted() throws Exception {
-    // deadline = request timeout + 2 s = 2.1 s; sequences 0 and 1 answer at 3.6 s, while the loops
-    // (failed at the deadline) are still busy with the others (1 s each, two per loop)
+    // deadline = request timeout + 2 s = 2.1 s; sequences 0 and 1 would answer at 4 s, while the loops
+    // (failed at the deadline) are still busy with the others (1.2 s each, two per loop)
+    java.util.concurrent.atomic.AtomicInteger cancelled = new java.util.concurrent.atomic.AtomicInteger();
     try (Connections c = new Connections(options("put", "--request-timeout-ms", "100"))) {
       RunResult r = LoadGenerator.run("stuck", c, 2, 6, 0, false, List.of("put"), (cl, seq) -> seq < 2
-          ? reactor.core.publisher.Mono.delay(Duration.ofMillis(3_600)).then()
-          : reactor.core.publisher.Mono.delay(Duration.ofMillis(1_000)).then());
+          ? reactor.core.publisher.Mono.delay(Duration.ofMillis(4_000)).doOnCancel(cancelled::incrementAndGet).then()
+          : reactor.core.publisher.Mono.delay(Duration.ofMillis(1_200)).then());
       assertEquals(4, r.succeeded);
       assertEquals(2, r.failed);
       assertEquals(Map.of("no answer within the load generator's deadline", 2L), r.errorCounts);
       assertEquals(4, r.latency().getTotalCount());
+      assertEquals(2, cancelled.get(), "the calls given up on are cancelled");
     }
   }
 
