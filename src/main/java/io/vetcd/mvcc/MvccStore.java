@@ -89,9 +89,9 @@ public final class MvccStore implements Closeable {
   private MvccStore(DB db, Path file) {
     this.db = db;
     this.file = file;
-    this.meta = db.treeMap("meta", Serializer.STRING, Serializer.LONG).createOrOpen();
     this.tree = db.treeMap(TREE, RevisionKeySerializer.INSTANCE, Serializer.BYTE_ARRAY)
         .valuesOutsideNodesEnable().createOrOpen();
+    this.meta = db.treeMap("meta", Serializer.STRING, Serializer.LONG).createOrOpen();
     this.leases = db.treeMap("lease", Serializer.LONG, Serializer.LONG).createOrOpen();
     this.alarms = db.treeMap("alarm", Serializer.LONG, Serializer.INTEGER).createOrOpen();
     this.cluster = db.treeMap("cluster", Serializer.STRING, Serializer.BYTE_ARRAY).createOrOpen();

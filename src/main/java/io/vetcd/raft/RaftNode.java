@@ -340,6 +340,8 @@ public final class RaftNode {
                 if (e.getKey() != id) upTo = Math.min(upTo, e.getValue().match);
             }
         }
+        // Nothing to trim (a follower holds the trim point): skip the scan below, which walks the log.
+        if (upTo <= log.payloadTrimmedTo) return;
         // The newest half of the budget stays: a member a little behind still catches up from this
         // node's log should it become leader (a follower cannot see the others' progress).
         upTo = Math.min(upTo, log.lastIndexBeforeNewest(cfg.maxRetainedEntryBytes / 2));
