@@ -195,17 +195,18 @@ public final class Vetcd implements AutoCloseable {
     }, "vetcd-removed").start();
     boolean singleVoter = members.voters().size() == 1 && members.voters().contains(membership.localMemberId());
     io.vetcd.auth.AuthStore auth = authStore(vertx, config, store, tokens);
-    Future<?> deployed = vertx.deployVerticle(new ApplyVerticle(store, lessor, membership, REQUEST_TIMEOUT_MILLIS,
+    ApplyVerticle apply = new ApplyVerticle(store, lessor, membership, REQUEST_TIMEOUT_MILLIS,
             config.electionTimeoutMillis(), config.quotaBackendBytes(), null, auth)
             .snapshots(snapshots, config.snapshotCount())
-            .strictReconfigCheck(config.isEnabled("strict-reconfig-check")))
+            .strictReconfigCheck(config.isEnabled("strict-reconfig-check"));
+    Future<?> deployed = vertx.deployVerticle(apply)
         .compose(id -> vertx.deployVerticle(new WatchVerticle(store.currentRevision(), store.compactRevision(), membership,
             config.maxRequestBytes())))
         .compose(id -> vertx.deployVerticle(new RaftVerticle(node, wal, config.heartbeatIntervalMillis(),
             config.electionTimeoutMillis(), singleVoter, peers).snapshots(snapshots)
             .removed(members.removed(), onRemoved)))
         .compose(id -> vertx.deployVerticle(new LeaseVerticle()))
-        .compose(id -> listenClients(vertx, config, clientListeners));
+        .compose(id -> onContext(apply.context(), () -> listenClients(vertx, config, clientListeners)));
     deployed.await(30, TimeUnit.SECONDS);
     if (singleVoter) {
       // A cluster of one elects itself at once: report ready only then, so the first request finds a leader.
@@ -216,6 +217,23 @@ public final class Vetcd implements AutoCloseable {
     }
     log.info("ready to serve client requests on {}", config.get("listen-client-urls"));
     return vetcd;
+  }
+
+  /**
+   * Runs {@code start} on {@code context}. The client listeners start on the apply verticle's event
+   * loop so that their connections are served there: a request then reaches the store and raft
+   * without waking the other loop and back (less CPU per request, lower latency on a small machine).
+   */
+  private static Future<?> onContext(io.vertx.core.Context context, java.util.function.Supplier<Future<?>> start) {
+    io.vertx.core.Promise<Object> started = io.vertx.core.Promise.promise();
+    context.runOnContext(v -> start.get().onComplete(ar -> {
+      if (ar.succeeded()) {
+        started.complete();
+      } else {
+        started.fail(ar.cause());
+      }
+    }));
+    return started.future();
   }
 
   /** etcd's --auth-token: {@code simple} (with --auth-token-ttl) or {@code jwt,pub-key=...,priv-key=...,sign-method=...}. */

@@ -160,6 +160,11 @@ public final class ApplyVerticle extends VerticleBase {
     return this;
   }
 
+  /** The event loop context this verticle runs on (the client listeners share it). */
+  public io.vertx.core.Context context() {
+    return context;
+  }
+
   @Override
   public Future<?> start() {
     EventBus bus = vertx.eventBus();
