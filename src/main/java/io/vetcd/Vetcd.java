@@ -226,13 +226,19 @@ public final class Vetcd implements AutoCloseable {
    */
   private static Future<?> onContext(io.vertx.core.Context context, java.util.function.Supplier<Future<?>> start) {
     io.vertx.core.Promise<Object> started = io.vertx.core.Promise.promise();
-    context.runOnContext(v -> start.get().onComplete(ar -> {
-      if (ar.succeeded()) {
-        started.complete();
-      } else {
-        started.fail(ar.cause());
+    context.runOnContext(v -> {
+      try {
+        start.get().onComplete(ar -> {
+          if (ar.succeeded()) {
+            started.complete();
+          } else {
+            started.fail(ar.cause());
+          }
+        });
+      } catch (RuntimeException e) {
+        started.fail(e); // fail the start at once, as a failed listen does, rather than time out
       }
-    }));
+    });
     return started.future();
   }
 

@@ -57,8 +57,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Owns the MVCC store and the lease table: applies committed raft entries in log order, answers
- * reads, and wakes the callers waiting for their writes. MapDB commits run on a worker thread, one
- * per batch of applied entries; the consistent index is saved in the same commit as the data.
+ * reads, and wakes the callers waiting for their writes. The store's memory-mapped file is a cache
+ * of the applied state (the WAL and the snapshot files are what is durable), so each batch of applied
+ * entries only records its consistent index beside the data, on this loop; snapshot files are
+ * written on a worker thread. The client listeners share this verticle's event loop.
  */
 public final class ApplyVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(ApplyVerticle.class);

@@ -106,4 +106,37 @@ class KeyIndexTest {
     ki.tombstone(new Revision(6, 0));
     assertThrows(IllegalStateException.class, () -> ki.tombstone(new Revision(7, 0)));
   }
+
+  /** A generation's revisions (one object, then an array) read back as a list would, through adds and drops. */
+  @Test
+  void generationRevisionsMatchAListThroughAddsAndDrops() {
+    Random random = new Random(7L);
+    for (int trial = 0; trial < 300; trial++) {
+      KeyIndex.Generation g = new KeyIndex.Generation();
+      List<Revision> model = new ArrayList<>();
+      long main = 1;
+      for (int step = 0; step < 20; step++) {
+        if (model.isEmpty() || random.nextInt(3) > 0) {
+          Revision rev = new Revision(main++, random.nextInt(3));
+          g.add(rev);
+          model.add(rev);
+        } else {
+          int from = random.nextInt(model.size() + 1);
+          g.dropBefore(from);
+          model.subList(0, from).clear();
+        }
+        assertEquals(model.size(), g.size());
+        assertEquals(model.isEmpty(), g.isEmpty());
+        for (int i = 0; i < model.size(); i++) {
+          assertEquals(model.get(i), g.rev(i));
+        }
+        if (!model.isEmpty()) {
+          assertEquals(model.get(model.size() - 1), g.last());
+        }
+        final int size = model.size();
+        assertThrows(IndexOutOfBoundsException.class, () -> g.rev(size));
+        assertThrows(IndexOutOfBoundsException.class, () -> g.dropBefore(size + 1));
+      }
+    }
+  }
 }
