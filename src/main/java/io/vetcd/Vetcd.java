@@ -50,6 +50,8 @@ public final class Vetcd implements AutoCloseable {
   private final Vertx vertx;
   private final MvccStore store;
   private final Wal wal;
+  /** The client listeners, closed first when the member stops (they belong to the apply verticle's deployment). */
+  private final List<HttpServer> clientServers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   private Vetcd(Vertx vertx, MvccStore store, Wal wal) {
     this.vertx = vertx;
@@ -206,7 +208,7 @@ public final class Vetcd implements AutoCloseable {
             config.electionTimeoutMillis(), singleVoter, peers).snapshots(snapshots)
             .removed(members.removed(), onRemoved)))
         .compose(id -> vertx.deployVerticle(new LeaseVerticle()))
-        .compose(id -> onContext(apply.context(), () -> listenClients(vertx, config, clientListeners)));
+        .compose(id -> onContext(apply.context(), () -> listenClients(vertx, config, clientListeners, vetcd.clientServers)));
     deployed.await(30, TimeUnit.SECONDS);
     if (singleVoter) {
       // A cluster of one elects itself at once: report ready only then, so the first request finds a leader.
@@ -369,7 +371,8 @@ public final class Vetcd implements AutoCloseable {
     return new HardState(recovered.hardState().term(), recovered.hardState().votedFor(), commit);
   }
 
-  private static Future<?> listenClients(Vertx vertx, ServerConfig config, List<HttpServerOptions> listeners) {
+  private static Future<?> listenClients(Vertx vertx, ServerConfig config, List<HttpServerOptions> listeners,
+      List<HttpServer> listening) {
     GrpcFrontend grpc = new GrpcFrontend(vertx, config.maxRequestBytes(), config.maxTxnOps(), REQUEST_TIMEOUT_MILLIS);
     HttpFrontend http = new HttpFrontend(vertx, ApplyVerticle.VERSION, config.maxRequestBytes(), config.maxTxnOps(),
         config.quotaBackendBytes(), REQUEST_TIMEOUT_MILLIS);
@@ -388,7 +391,7 @@ public final class Vetcd implements AutoCloseable {
           http.handle(request);
         }
       });
-      servers.add(server.listen());
+      servers.add(server.listen().onSuccess(listening::add));
     }
     return Future.all(servers);
   }
@@ -417,6 +420,15 @@ public final class Vetcd implements AutoCloseable {
 
   @Override
   public void close() {
+    // Stop taking client requests first: the listeners would otherwise close only with the apply
+    // verticle, after the raft and watch verticles had gone (requests would wait out their timeout).
+    CountDownLatch listenersClosed = new CountDownLatch(1);
+    Future.all(clientServers.stream().map(HttpServer::close).toList()).onComplete(ar -> listenersClosed.countDown());
+    try {
+      listenersClosed.await(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     CountDownLatch closed = new CountDownLatch(1);
     vertx.close().onComplete(ar -> closed.countDown());
     try {

@@ -82,7 +82,8 @@ public final class MvccStore implements Closeable {
   private volatile long currentRev = 1;
   private volatile long compactRev = -1;
   private volatile long consistentIndex;
-  private long bytesInUse;
+  /** Volatile: the apply loop reads it (quota checks) while a worker may hold the lock to defragment. */
+  private volatile long bytesInUse;
   private volatile LongPredicate leaseExists;
   private boolean closed;
 
@@ -292,7 +293,7 @@ public final class MvccStore implements Closeable {
     }
   }
 
-  public synchronized long sizeInUseBytes() {
+  public long sizeInUseBytes() {
     return bytesInUse;
   }
 

@@ -108,6 +108,13 @@ public final class ApplyVerticle extends VerticleBase {
   private long appliedTerm;
   private boolean attributesPublishing;
   private boolean committing;
+  /**
+   * Set while a worker holds the store's lock for a long time (defragment, snapshot install): reads
+   * and history wait in {@link #deferredWhileLocked} instead of blocking this loop, which also runs
+   * raft and serves the client connections.
+   */
+  private boolean storeLocked;
+  private final List<Runnable> deferredWhileLocked = new ArrayList<>();
   private boolean dirty;
   /** Set when the member stops: no new commits; the composition root commits and closes the store. */
   private boolean stopping;
@@ -408,6 +415,7 @@ public final class ApplyVerticle extends VerticleBase {
           });
     } else if (work.body() instanceof Raft.InstallSnapshot install) {
       long revisionBefore = store.currentRevision();
+      storeLocked = true;
       vertx.executeBlocking(() -> {
         store.replaceFrom(java.nio.file.Path.of(install.path()));
         store.commit();
@@ -416,6 +424,7 @@ public final class ApplyVerticle extends VerticleBase {
             installedMembers.voters(), installedMembers.learners());
         return null;
       }, false).onComplete(ar -> {
+        unlockStore();
         if (ar.failed()) {
           log.error("cannot install the store snapshot", ar.cause());
           work.fail(1, String.valueOf(ar.cause().getMessage()));
@@ -434,10 +443,12 @@ public final class ApplyVerticle extends VerticleBase {
     } else if (work.body() instanceof Commands.Defragment) {
       long startNanos = System.nanoTime();
       long before = store.sizeBytes();
+      storeLocked = true;
       vertx.executeBlocking(() -> {
         store.defragment();
         return null;
       }, false).onComplete(ar -> {
+        unlockStore();
         if (ar.succeeded()) {
           log.info("defragmented the store: {} -> {} bytes in {} ms", before, store.sizeBytes(),
               (System.nanoTime() - startNanos) / 1_000_000);
@@ -483,6 +494,21 @@ public final class ApplyVerticle extends VerticleBase {
 
   private static Raft.SnapshotReady ready(Snapshots.Info info) {
     return new Raft.SnapshotReady(info.index(), info.term(), info.voters(), info.learners(), info.size());
+  }
+
+  private void deferWhileLocked(Message<?> message, Runnable serve) {
+    if (deferredWhileLocked.size() >= PENDING_READS_MAX) {
+      fail(message, Errors.TOO_MANY_REQUESTS);
+    } else {
+      deferredWhileLocked.add(serve);
+    }
+  }
+
+  private void unlockStore() {
+    storeLocked = false;
+    List<Runnable> deferred = new ArrayList<>(deferredWhileLocked);
+    deferredWhileLocked.clear();
+    deferred.forEach(Runnable::run);
   }
 
   private void afterSnapshotWork() {
@@ -826,6 +852,10 @@ public final class ApplyVerticle extends VerticleBase {
   }
 
   private void serveRead(Message<Commands.Read> message) {
+    if (storeLocked) {
+      deferWhileLocked(message, () -> serveRead(message));
+      return;
+    }
     try {
       message.reply(read(message.body().request()));
     } catch (EtcdException e) {
@@ -993,6 +1023,10 @@ public final class ApplyVerticle extends VerticleBase {
   // ---- history for watchers ----
 
   private void onHistory(Message<Commands.History> message) {
+    if (storeLocked) {
+      deferWhileLocked(message, () -> onHistory(message));
+      return;
+    }
     Commands.History h = message.body();
     long to = Math.min(h.toRevision(), store.currentRevision());
     to = Math.min(to, h.fromRevision() + h.maxRevisions() - 1);

@@ -55,6 +55,22 @@ class GatewayTest {
     assertTrue(response.body().startsWith("{\"error\":"), response.body());
   }
 
+  /** A large answer (printed on a worker thread) comes back whole and in etcd's shape. */
+  @Test
+  void a_large_range_answer_is_printed_whole() throws Exception {
+    String value = "v".repeat(200_000);
+    for (String key : new String[] {"gwbig/1", "gwbig/2"}) {
+      member.call("/v3/kv/put", "{\"key\":\"" + b64(key) + "\",\"value\":\"" + b64(value) + "\"}");
+    }
+    JsonObject range = member.call("/v3/kv/range", "{\"key\":\"" + b64("gwbig/") + "\",\"range_end\":\""
+        + b64("gwbig0") + "\"}");
+    assertHeader(range);
+    assertEquals("2", range.getString("count"));
+    assertEquals(value, unb64(range.getJsonArray("kvs").getJsonObject(0).getString("value")));
+    assertEquals(b64("gwbig/2"), range.getJsonArray("kvs").getJsonObject(1).getString("key"));
+    assertEquals(value, unb64(range.getJsonArray("kvs").getJsonObject(1).getString("value")));
+  }
+
   @Test
   void range_put_txn_delete_have_etcds_shape() throws Exception {
     JsonObject empty = member.call("/v3/kv/range", "{\"key\":\"" + b64("gw/none") + "\"}");

@@ -39,6 +39,8 @@ final class Gateway {
   private static final Logger log = LoggerFactory.getLogger(Gateway.class);
   /** gRPC's allowance above --max-request-bytes for the envelope of a request. */
   private static final long GRPC_OVERHEAD_BYTES = 512 * 1024;
+  /** Answers larger than this are printed to JSON on a worker thread (a few ms of printing). */
+  private static final int PRINT_ON_WORKER_BYTES = 256 * 1024;
   /** Bytes queued for a slow client before its watch stream is reported blocked. */
   static final int WRITE_QUEUE_BYTES = 256 * 1024;
   private static final String[] PREFIXES = {"/v3/", "/v3beta/"};
@@ -203,7 +205,20 @@ final class Gateway {
         if (response.closed()) {
           return;
         }
-        if (ar.succeeded()) {
+        if (ar.succeeded() && ar.result().getSerializedSize() > PRINT_ON_WORKER_BYTES) {
+          // JSON printing is slow and this loop also runs raft: a large answer is printed on a worker
+          Message big = ar.result();
+          vertx.executeBlocking(() -> GatewayJson.print(big), false).onComplete(printed -> {
+            if (response.closed()) {
+              return;
+            }
+            if (printed.succeeded()) {
+              jsonHeaders(response).setStatusCode(200).end(printed.result());
+            } else {
+              serverError(response, BusClient.toEtcd(printed.cause()));
+            }
+          });
+        } else if (ar.succeeded()) {
           jsonHeaders(response).setStatusCode(200).end(GatewayJson.print(ar.result()));
         } else {
           serverError(response, BusClient.toEtcd(ar.cause()));
