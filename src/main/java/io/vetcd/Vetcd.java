@@ -230,13 +230,7 @@ public final class Vetcd implements AutoCloseable {
     io.vertx.core.Promise<Object> started = io.vertx.core.Promise.promise();
     context.runOnContext(v -> {
       try {
-        start.get().onComplete(ar -> {
-          if (ar.succeeded()) {
-            started.complete();
-          } else {
-            started.fail(ar.cause());
-          }
-        });
+        start.get().onComplete(started);
       } catch (RuntimeException e) {
         started.fail(e); // fail the start at once, as a failed listen does, rather than time out
       }

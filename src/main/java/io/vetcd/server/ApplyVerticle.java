@@ -415,16 +415,14 @@ public final class ApplyVerticle extends VerticleBase {
           });
     } else if (work.body() instanceof Raft.InstallSnapshot install) {
       long revisionBefore = store.currentRevision();
-      storeLocked = true;
-      vertx.executeBlocking(() -> {
+      whileStoreLocked(() -> {
         store.replaceFrom(java.nio.file.Path.of(install.path()));
         store.commit();
         MemberTable installedMembers = new MemberTable(store.clusterTable());
         snapshots.adopt(java.nio.file.Path.of(install.path()), store.consistentIndex(), installedMembers.appliedTerm(),
             installedMembers.voters(), installedMembers.learners());
         return null;
-      }, false).onComplete(ar -> {
-        unlockStore();
+      }, ar -> {
         if (ar.failed()) {
           log.error("cannot install the store snapshot", ar.cause());
           work.fail(1, String.valueOf(ar.cause().getMessage()));
@@ -443,12 +441,10 @@ public final class ApplyVerticle extends VerticleBase {
     } else if (work.body() instanceof Commands.Defragment) {
       long startNanos = System.nanoTime();
       long before = store.sizeBytes();
-      storeLocked = true;
-      vertx.executeBlocking(() -> {
+      whileStoreLocked(() -> {
         store.defragment();
         return null;
-      }, false).onComplete(ar -> {
-        unlockStore();
+      }, ar -> {
         if (ar.succeeded()) {
           log.info("defragmented the store: {} -> {} bytes in {} ms", before, store.sizeBytes(),
               (System.nanoTime() - startNanos) / 1_000_000);
@@ -504,11 +500,22 @@ public final class ApplyVerticle extends VerticleBase {
     }
   }
 
-  private void unlockStore() {
-    storeLocked = false;
-    List<Runnable> deferred = new ArrayList<>(deferredWhileLocked);
-    deferredWhileLocked.clear();
-    deferred.forEach(Runnable::run);
+  /**
+   * Runs {@code work}, which holds the store's lock for long, on a worker; reads and history wait
+   * meanwhile and are served once {@code done} has run (the lease table and members follow the store).
+   */
+  private <T> void whileStoreLocked(java.util.concurrent.Callable<T> work, io.vertx.core.Handler<io.vertx.core.AsyncResult<T>> done) {
+    storeLocked = true;
+    vertx.executeBlocking(work, false).onComplete(ar -> {
+      storeLocked = false;
+      List<Runnable> deferred = new ArrayList<>(deferredWhileLocked);
+      deferredWhileLocked.clear();
+      try {
+        done.handle(ar);
+      } finally {
+        deferred.forEach(Runnable::run); // each waits again if done started more such work
+      }
+    });
   }
 
   private void afterSnapshotWork() {

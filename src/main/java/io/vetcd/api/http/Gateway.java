@@ -200,30 +200,21 @@ final class Gateway {
         log.error("gateway request {} failed", request.path(), e);
         answer = Future.failedFuture(new EtcdException(GrpcCode.INTERNAL, String.valueOf(e.getMessage())));
       }
-      answer.onComplete(ar -> {
-        HttpServerResponse response = request.response();
-        if (response.closed()) {
-          return;
-        }
-        if (ar.succeeded() && ar.result().getSerializedSize() > PRINT_ON_WORKER_BYTES) {
-          // JSON printing is slow and this loop also runs raft: a large answer is printed on a worker
-          Message big = ar.result();
-          vertx.executeBlocking(() -> GatewayJson.print(big), false).onComplete(printed -> {
+      // JSON printing is slow and this loop also runs raft: a large answer is printed on a worker
+      answer.compose(result -> result.getSerializedSize() > PRINT_ON_WORKER_BYTES
+              ? vertx.executeBlocking(() -> GatewayJson.print(result), false)
+              : Future.succeededFuture(GatewayJson.print(result)))
+          .onComplete(ar -> {
+            HttpServerResponse response = request.response();
             if (response.closed()) {
               return;
             }
-            if (printed.succeeded()) {
-              jsonHeaders(response).setStatusCode(200).end(printed.result());
+            if (ar.succeeded()) {
+              jsonHeaders(response).setStatusCode(200).end(ar.result());
             } else {
-              serverError(response, BusClient.toEtcd(printed.cause()));
+              serverError(response, BusClient.toEtcd(ar.cause()));
             }
           });
-        } else if (ar.succeeded()) {
-          jsonHeaders(response).setStatusCode(200).end(GatewayJson.print(ar.result()));
-        } else {
-          serverError(response, BusClient.toEtcd(ar.cause()));
-        }
-      });
     });
   }
 
