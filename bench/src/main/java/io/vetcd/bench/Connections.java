@@ -1,22 +1,36 @@
 package io.vetcd.bench;
 
+import io.netty.channel.EventLoop;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.internal.VertxInternal;
 import io.vetcd.client.VetcdClient;
 import io.vetcd.pb.StatusResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import reactor.core.scheduler.Schedulers;
 
 /**
  * The client side of a run: one Vert.x instance and {@code --conns} {@link VetcdClient}s, each with its
  * own HTTP/2 connection. Answers are delivered on the Vert.x event loops (the load loops never block),
  * and nothing is retried, so every failure is counted.
+ *
+ * <p>Each connection belongs to an event-loop context of its own, taken in turn from the event loops
+ * (one per CPU), and everything sent on it is sent from that context: the load uses every CPU like
+ * etcd's Go benchmark does, and an answer never hops to another thread. (Calls made from the main
+ * thread would all share one context, so one event loop would carry the whole load.)
  */
 final class Connections implements AutoCloseable {
   final Vertx vertx;
   final List<VetcdClient> clients = new ArrayList<>();
+  /** The event-loop context each client's connection was opened from, by index. */
+  final List<Context> contexts = new ArrayList<>();
   final List<String> endpoints;
   /**
    * The load generator's own deadline per operation, a little past the request timeout: a call that
@@ -33,11 +47,22 @@ final class Connections implements AutoCloseable {
     try {
       this.endpoints = o.targetLeader ? List.of(leaderEndpoint(vertx, o.endpoints, o.requestTimeout)) : o.endpoints;
       // like etcd's benchmark: connection i goes to endpoint i mod n (the others are its fallbacks)
+      // the event loops in a fixed order: the group's own round robin is also advanced by whatever
+      // else asks it for a loop (each client does), which can put every context on the same one
+      VertxInternal internal = (VertxInternal) vertx;
+      List<EventLoop> eventLoops = new ArrayList<>();
+      internal.nettyEventLoopGroup().forEach(e -> eventLoops.add((EventLoop) e));
       for (int i = 0; i < o.connections; i++) {
         clients.add(client(vertx, rotated(endpoints, i), o.requestTimeout));
+        contexts.add(internal.contextBuilder().withEventLoop(eventLoops.get(i % eventLoops.size())).build());
       }
-      // open every connection before anything is measured
-      for (VetcdClient c : clients) c.maintenance().status().block(o.requestTimeout.plusSeconds(1));
+      // open every connection, from its own context, before anything is measured
+      for (int i = 0; i < clients.size(); i++) {
+        VetcdClient c = clients.get(i);
+        CompletableFuture<Object> opened = new CompletableFuture<>();
+        contexts.get(i).runOnContext(v -> c.maintenance().status().subscribe(opened::complete, opened::completeExceptionally));
+        await(opened, o.requestTimeout.plusSeconds(1));
+      }
     } catch (RuntimeException e) {
       close();
       throw e;
@@ -47,6 +72,24 @@ final class Connections implements AutoCloseable {
   /** The client that load loop {@code loopIndex} uses: loops are spread evenly over the connections. */
   VetcdClient forLoop(int loopIndex) {
     return clients.get(loopIndex % clients.size());
+  }
+
+  /** The event-loop context that load loop {@code loopIndex} runs on: its client's. */
+  Context contextForLoop(int loopIndex) {
+    return contexts.get(loopIndex % contexts.size());
+  }
+
+  private static void await(CompletableFuture<?> future, Duration timeout) {
+    try {
+      future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("no answer within " + timeout.toMillis() + " ms", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   static List<String> rotated(List<String> endpoints, int first) {

@@ -92,6 +92,8 @@ final class LoadGenerator {
   /** One load loop: its client and the request it has in flight. */
   private static final class Loop {
     final VetcdClient client;
+    /** The context the loop sends from and gets its answers on: its client's. */
+    final io.vertx.core.Context context;
     /**
      * The sequence of the request in flight, or -1. Its answer and the deadline watchdog race to move
      * it to -1; whichever does finishes the request, so a late answer after a timeout is ignored.
@@ -101,8 +103,9 @@ final class LoadGenerator {
     /** The subscription of the request in flight: cancelled when the watchdog gives up on it. */
     volatile reactor.core.Disposable subscription;
 
-    Loop(VetcdClient client) {
+    Loop(VetcdClient client, io.vertx.core.Context context) {
       this.client = client;
+      this.context = context;
     }
   }
 
@@ -114,14 +117,14 @@ final class LoadGenerator {
     }
     Loop[] loops = new Loop[loopCount];
     for (int i = 0; i < loopCount; i++) {
-      loops[i] = new Loop(connections.forLoop(i));
+      loops[i] = new Loop(connections.forLoop(i), connections.contextForLoop(i));
     }
     // One timer for all loops instead of a timeout per request (a Reactor timeout() per request
     // was a tenth of the load generator's CPU).
     long deadlineNanos = connections.operationDeadline.toNanos();
     long watchdog = connections.vertx.setPeriodic(WATCHDOG_PERIOD_MILLIS, id -> expire(loops, deadlineNanos));
     for (Loop loop : loops) {
-      connections.vertx.runOnContext(v -> next(loop));
+      loop.context.runOnContext(v -> next(loop));
     }
     try {
       finished.await();
@@ -196,7 +199,8 @@ final class LoadGenerator {
 
   private void failed(Loop loop, Throwable error) {
     errors.record(error);
-    // through the event loop's queue: a call failing at once must not recurse
-    connections.vertx.runOnContext(v -> next(loop));
+    // through the event loop's queue: a call failing at once must not recurse (and the watchdog's
+    // timer runs on another context)
+    loop.context.runOnContext(v -> next(loop));
   }
 }

@@ -46,10 +46,13 @@ final class WatchWorkload {
     ErrorCounter errors = new ErrorCounter();
     CountDownLatch allDelivered = new CountDownLatch(1);
     AtomicLong remaining = new AtomicLong(expectedEvents);
-    List<Disposable> watches = new ArrayList<>();
+    List<Disposable> watches = java.util.Collections.synchronizedList(new ArrayList<>());
     ByteString watchedPrefix = ByteString.copyFromUtf8(prefix);
     for (int w = 0; w < o.watchers; w++) {
-      watches.add(c.forLoop(w).watch().watch(watchedPrefix, WatchOptions.options().prefix().startRevision(startRevision))
+      // from the connection's own context, so that its events arrive on that event loop
+      io.vetcd.client.VetcdClient client = c.forLoop(w);
+      c.contextForLoop(w).runOnContext(v -> watches.add(client.watch()
+          .watch(watchedPrefix, WatchOptions.options().prefix().startRevision(startRevision))
           .subscribe(event -> {
             long now = System.nanoTime();
             if (event.getType() == Event.EventType.PUT) {
@@ -60,7 +63,7 @@ final class WatchWorkload {
             delivered.increment();
             lastDeliveryNanos.accumulateAndGet(now, Math::max);
             if (remaining.decrementAndGet() == 0) allDelivered.countDown();
-          }, errors::record));
+          }, errors::record)));
     }
     double putRate = steadyRate && o.ratePerSecond == 0 ? DEFAULT_PUT_RATE_PER_SECOND : o.ratePerSecond;
     RunResult puts;
@@ -77,7 +80,9 @@ final class WatchWorkload {
     } catch (Exception e) {
       throw new IllegalStateException(e);
     } finally {
-      watches.forEach(Disposable::dispose);
+      synchronized (watches) {
+        watches.forEach(Disposable::dispose);
+      }
     }
     puts.errorCounts.forEach((msg, n) -> errors.record("put: " + msg, n));
     long missing = (long) o.watchers * puts.succeeded - delivered.sum();
