@@ -446,7 +446,11 @@ public final class MvccStore implements Closeable {
 
   /** The key's value at rev, or null; rev must not be below the compaction revision. */
   private KeyValue kvAt(ByteString key, long rev) {
-    KeyIndex ki = index.get(key);
+    return kvAt(index.get(key), rev);
+  }
+
+  /** The version of {@code ki}'s key at {@code rev} (null: none, or no such key). */
+  private KeyValue kvAt(KeyIndex ki, long rev) {
     if (ki == null) {
       return null;
     }
@@ -650,7 +654,8 @@ public final class MvccStore implements Closeable {
           ver = s.version();
         }
       }
-      before.computeIfAbsent(key, k -> Optional.ofNullable(kvAt(k, beginRev)));
+      KeyIndex found = ki; // one key index lookup per put: it is a TreeMap walk
+      before.computeIfAbsent(key, k -> Optional.ofNullable(kvAt(found, beginRev)));
       KeyValue kv = KeyValue.newBuilder().setKey(key).setValue(value).setCreateRevision(created)
           .setModRevision(rev).setVersion(ver + 1).setLease(lease).build();
       treePut(RevisionKey.put(idx), kv.toByteArray());
@@ -671,7 +676,7 @@ public final class MvccStore implements Closeable {
       if (ki == null || !ki.isLive()) {
         throw new IllegalStateException("delete of a key that is not live: " + key.toStringUtf8());
       }
-      before.computeIfAbsent(key, k -> Optional.ofNullable(kvAt(k, beginRev)));
+      before.computeIfAbsent(key, k -> Optional.ofNullable(kvAt(ki, beginRev)));
       KeyValue kv = KeyValue.newBuilder().setKey(key).build();
       treePut(RevisionKey.tombstone(idx), kv.toByteArray());
       uncache(ki);

@@ -60,7 +60,13 @@ final class Connections implements AutoCloseable {
       for (int i = 0; i < clients.size(); i++) {
         VetcdClient c = clients.get(i);
         CompletableFuture<Object> opened = new CompletableFuture<>();
-        contexts.get(i).runOnContext(v -> c.maintenance().status().subscribe(opened::complete, opened::completeExceptionally));
+        contexts.get(i).runOnContext(v -> {
+          try {
+            c.maintenance().status().subscribe(opened::complete, opened::completeExceptionally);
+          } catch (RuntimeException e) {
+            opened.completeExceptionally(e); // its cause, not a timeout
+          }
+        });
         await(opened, o.requestTimeout.plusSeconds(1));
       }
     } catch (RuntimeException e) {

@@ -48,12 +48,13 @@ final class WatchWorkload {
     AtomicLong remaining = new AtomicLong(expectedEvents);
     List<Disposable> watches = java.util.Collections.synchronizedList(new ArrayList<>());
     ByteString watchedPrefix = ByteString.copyFromUtf8(prefix);
+    CountDownLatch subscribed = new CountDownLatch(o.watchers);
     for (int w = 0; w < o.watchers; w++) {
       // from the connection's own context, so that its events arrive on that event loop
       io.vetcd.client.VetcdClient client = c.forLoop(w);
-      c.contextForLoop(w).runOnContext(v -> watches.add(client.watch()
-          .watch(watchedPrefix, WatchOptions.options().prefix().startRevision(startRevision))
-          .subscribe(event -> {
+      c.contextForLoop(w).runOnContext(v -> {
+        try {
+          watches.add(subscribe(client, watchedPrefix, startRevision, event -> {
             long now = System.nanoTime();
             if (event.getType() == Event.EventType.PUT) {
               long sentNanos = event.getKv().getValue().asReadOnlyByteBuffer().getLong(0);
@@ -63,7 +64,21 @@ final class WatchWorkload {
             delivered.increment();
             lastDeliveryNanos.accumulateAndGet(now, Math::max);
             if (remaining.decrementAndGet() == 0) allDelivered.countDown();
-          }, errors::record)));
+          }, errors::record));
+        } catch (RuntimeException e) {
+          errors.record(e);
+        } finally {
+          subscribed.countDown();
+        }
+      });
+    }
+    // every watch is subscribed (its stream may still be opening) before the first put, so none is
+    // created after the run's end has disposed the others
+    if (!subscribed.await(o.requestTimeout.plusSeconds(1).toMillis(), TimeUnit.MILLISECONDS)) {
+      synchronized (watches) {
+        watches.forEach(Disposable::dispose);
+      }
+      throw new IllegalStateException("watchers not subscribed within " + o.requestTimeout.plusSeconds(1).toMillis() + " ms");
     }
     double putRate = steadyRate && o.ratePerSecond == 0 ? DEFAULT_PUT_RATE_PER_SECOND : o.ratePerSecond;
     RunResult puts;
@@ -85,14 +100,21 @@ final class WatchWorkload {
       }
     }
     puts.errorCounts.forEach((msg, n) -> errors.record("put: " + msg, n));
-    long missing = (long) o.watchers * puts.succeeded - delivered.sum();
+    long deliveredEvents = delivered.sum(); // once: a watcher may still deliver while its dispose runs
+    long missing = (long) o.watchers * puts.succeeded - deliveredEvents;
     errors.record("watch events not delivered within " + o.drainTimeout.toMillis() + " ms", missing);
     long endNanos = Math.max(lastDeliveryNanos.get(), startNanos);
     Map<String, Histogram> latencies = new LinkedHashMap<>();
     latencies.put("delivery", deliveryNanos);
     latencies.put("put", puts.latency());
-    return new RunResult(workload, "events", expectedEvents, delivered.sum(), errors.total(), errors.snapshot(),
+    return new RunResult(workload, "events", expectedEvents, deliveredEvents, errors.total(), errors.snapshot(),
         endNanos - startNanos, latencies);
+  }
+
+  private static Disposable subscribe(io.vetcd.client.VetcdClient client, ByteString prefix, long startRevision,
+      java.util.function.Consumer<Event> onEvent, java.util.function.Consumer<Throwable> onError) {
+    return client.watch().watch(prefix, WatchOptions.options().prefix().startRevision(startRevision))
+        .subscribe(onEvent, onError);
   }
 
   /** A value whose first 8 bytes are the send time, for the watcher to measure the delivery latency. */
