@@ -370,9 +370,10 @@ public final class WatchHub {
     return event;
   }
 
+  /** etcd's cancellation of a watch whose start was compacted: its header carries no revision. */
   private Outgoing compacted(Watcher watcher) {
     return new Outgoing(watcher.streamId, WatchResponse.newBuilder().setWatchId(watcher.watchId)
-        .setCanceled(true).setCompactRevision(compactRevision).build(), currentRevision);
+        .setCanceled(true).setCompactRevision(compactRevision).build(), 0);
   }
 
   private void remove(Watcher watcher) {

@@ -155,6 +155,24 @@ class GatewayTest {
     assertError(member.post("/v3/auth/authenticate", "{\"name\":\"u\",\"password\":\"p\"}"), 412, 9,
         "etcdserver: authentication is not enabled");
 
+    // bytes take Go's standard base64 only, and its error names the byte where decoding stopped
+    assertError(member.post("/v3/kv/put", "{\"key\":\"!!!\",\"value\":\"aHY=\"}"), 400, 3,
+        "illegal base64 data at input byte 0");
+    assertError(member.post("/v3/kv/put", "{\"key\":\"a2V5\",\"value\":\"aHY\"}"), 400, 3,
+        "illegal base64 data at input byte 0"); // no padding: the last quantum is cut
+    assertError(member.post("/v3/kv/put", "{\"key\":\"a2V5\",\"value\":\"aGVsbG8-\"}"), 400, 3,
+        "illegal base64 data at input byte 7"); // '-' is URL-safe base64, not standard
+    assertError(member.post("/v3/kv/put", "{\"key\":\"a2V5\",\"value\":\"aA==aA==\"}"), 400, 3,
+        "illegal base64 data at input byte 4"); // data after the padding
+    assertError(member.post("/v3/kv/put", "{\"key\":\"a2V5\",\"value\":\"aA=x\"}"), 400, 3,
+        "illegal base64 data at input byte 2"); // a lone '=' where "==" belongs
+    assertError(member.post("/v3/kv/put", "{\"key\":\"a2V5\",\"value\":\"aGVs==\"}"), 400, 3,
+        "illegal base64 data at input byte 4"); // padding where a quantum starts
+    assertEquals(200, member.post("/v3/kv/put", "{\"key\":\"" + b64("gwb64/lines") + "\",\"value\":\"aGVsbA\\r\\n==\"}")
+        .statusCode()); // Go skips line breaks
+    assertError(member.post("/v3/kv/txn", "{\"compare\":[{\"key\":\"a2V5\",\"target\":\"VALUE\","
+        + "\"value\":\"a=\"}]}"), 400, 3, "illegal base64 data at input byte 1");
+
     HttpResponse<String> notFound = member.post("/v3/kv/nope", "{}");
     assertEquals(404, notFound.statusCode());
     assertEquals("Not Found\n", notFound.body());

@@ -88,6 +88,8 @@ class WatchHubTest {
     assertTrue(out.get(0).response().getCreated());
     assertTrue(out.get(1).response().getCanceled());
     assertEquals(15, out.get(1).response().getCompactRevision());
+    assertEquals(20, out.get(0).headerRevision(), "created: the current revision");
+    assertEquals(0, out.get(1).headerRevision(), "as etcd, the cancellation's header has no revision");
     assertEquals(0, hub.watcherCount());
   }
 

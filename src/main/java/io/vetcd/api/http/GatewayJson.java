@@ -54,6 +54,12 @@ final class GatewayJson {
     if (typeError != null) {
       throw new EtcdException(GrpcCode.INVALID_ARGUMENT, typeError);
     }
+    if (json.contains("\\n") || json.contains("\\r")) {
+      // Go's base64 skips line breaks, JsonFormat's does not: take them out of bytes fields
+      JsonObject tree = new JsonObject(json);
+      stripLineBreaksFromBytes(tree, builder.getDescriptorForType());
+      json = tree.encode();
+    }
     try {
       try {
         PARSER.merge(json, builder);
@@ -126,7 +132,7 @@ final class GatewayJson {
           }
           return null;
         }
-        return value instanceof String ? null : cannot(value, "[]uint8");
+        return value instanceof String text ? goBase64Error(text) : cannot(value, "[]uint8");
       }
       case ENUM -> {
         String full = field.getEnumType().getFullName();
@@ -184,6 +190,65 @@ final class GatewayJson {
     return "json: cannot unmarshal number " + number + " into Go value of type " + goType;
   }
 
+  /**
+   * Go's error for a bytes field that its standard base64 decoder rejects ({@code illegal base64 data
+   * at input byte 3}), or null. Stricter than JsonFormat, which also takes the URL-safe alphabet and
+   * missing padding; etcd's gateway takes neither. The offset is where Go's decoder gives up: the
+   * first byte outside the alphabet, a misplaced or missing '=', or the first byte after the padding.
+   */
+  static String goBase64Error(String text) {
+    int offset = goBase64ErrorOffset(text);
+    return offset < 0 ? null : "illegal base64 data at input byte " + offset;
+  }
+
+  static int goBase64ErrorOffset(String src) {
+    int length = src.length();
+    int si = 0;
+    while (si < length) {
+      int j = 0;
+      while (j < 4) {
+        if (si == length) {
+          return j == 0 ? -1 : si - j; // a partial quantum: the standard encoding wants padding
+        }
+        char in = src.charAt(si++);
+        if (isStdBase64(in)) {
+          j++;
+          continue;
+        }
+        if (in == '\n' || in == '\r') {
+          continue; // Go skips line breaks
+        }
+        if (in != '=') {
+          return si - 1;
+        }
+        if (j < 2) {
+          return si - 1; // padding too early
+        }
+        if (j == 2) { // "==" expected: the first is read
+          while (si < length && (src.charAt(si) == '\n' || src.charAt(si) == '\r')) {
+            si++;
+          }
+          if (si == length) {
+            return length; // not enough padding
+          }
+          if (src.charAt(si) != '=') {
+            return si - 1;
+          }
+          si++;
+        }
+        while (si < length && (src.charAt(si) == '\n' || src.charAt(si) == '\r')) {
+          si++;
+        }
+        return si < length ? si : -1; // nothing may follow the padding
+      }
+    }
+    return -1;
+  }
+
+  private static boolean isStdBase64(char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+  }
+
   private static String cannot(Object value, String goType) {
     String what = value instanceof JsonObject ? "object" : value instanceof JsonArray ? "array"
         : value instanceof String ? "string" : value instanceof Boolean ? "bool" : "number";
@@ -192,6 +257,36 @@ final class GatewayJson {
 
   private static String cannotKind(String what, String goType) {
     return "json: cannot unmarshal " + what + " into Go value of type " + goType;
+  }
+
+  private static void stripLineBreaksFromBytes(JsonObject object, Descriptors.Descriptor type) {
+    for (Descriptors.FieldDescriptor field : type.getFields()) {
+      String name = object.containsKey(field.getName()) ? field.getName() : field.getJsonName();
+      Object value = object.getValue(name);
+      if (value == null) {
+        continue;
+      }
+      if (field.getType() == Descriptors.FieldDescriptor.Type.BYTES && value instanceof String text) {
+        object.put(name, text.replace("\r", "").replace("\n", ""));
+      } else if (field.getType() == Descriptors.FieldDescriptor.Type.BYTES && value instanceof JsonArray array
+          && field.isRepeated()) {
+        for (int i = 0; i < array.size(); i++) {
+          if (array.getValue(i) instanceof String text) {
+            array.set(i, text.replace("\r", "").replace("\n", ""));
+          }
+        }
+      } else if (field.getJavaType() == Descriptors.FieldDescriptor.JavaType.MESSAGE && !field.isMapField()) {
+        if (value instanceof JsonObject nested) {
+          stripLineBreaksFromBytes(nested, field.getMessageType());
+        } else if (value instanceof JsonArray array) {
+          for (Object item : array) {
+            if (item instanceof JsonObject nested) {
+              stripLineBreaksFromBytes(nested, field.getMessageType());
+            }
+          }
+        }
+      }
+    }
   }
 
   private static void dropUnknownFields(Object element, Descriptors.Descriptor type) {
