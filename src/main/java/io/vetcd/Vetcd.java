@@ -208,7 +208,8 @@ public final class Vetcd implements AutoCloseable {
             config.electionTimeoutMillis(), singleVoter, peers).snapshots(snapshots)
             .removed(members.removed(), onRemoved)))
         .compose(id -> vertx.deployVerticle(new LeaseVerticle()))
-        .compose(id -> onContext(apply.context(), () -> listenClients(vertx, config, clientListeners, vetcd.clientServers)));
+        .compose(id -> onContext(apply.context(),
+            () -> listenClients(vertx, config, membership.localMemberId(), clientListeners, vetcd.clientServers)));
     deployed.await(30, TimeUnit.SECONDS);
     if (singleVoter) {
       // A cluster of one elects itself at once: report ready only then, so the first request finds a leader.
@@ -365,11 +366,12 @@ public final class Vetcd implements AutoCloseable {
     return new HardState(recovered.hardState().term(), recovered.hardState().votedFor(), commit);
   }
 
-  private static Future<?> listenClients(Vertx vertx, ServerConfig config, List<HttpServerOptions> listeners,
-      List<HttpServer> listening) {
-    GrpcFrontend grpc = new GrpcFrontend(vertx, config.maxRequestBytes(), config.maxTxnOps(), REQUEST_TIMEOUT_MILLIS);
-    HttpFrontend http = new HttpFrontend(vertx, ApplyVerticle.VERSION, config.maxRequestBytes(), config.maxTxnOps(),
-        config.quotaBackendBytes(), REQUEST_TIMEOUT_MILLIS);
+  private static Future<?> listenClients(Vertx vertx, ServerConfig config, long localMemberId,
+      List<HttpServerOptions> listeners, List<HttpServer> listening) {
+    GrpcFrontend grpc = new GrpcFrontend(vertx, localMemberId, config.maxRequestBytes(), config.maxTxnOps(),
+        REQUEST_TIMEOUT_MILLIS);
+    HttpFrontend http = new HttpFrontend(vertx, ApplyVerticle.VERSION, localMemberId, config.maxRequestBytes(),
+        config.maxTxnOps(), config.quotaBackendBytes(), REQUEST_TIMEOUT_MILLIS);
     List<Future<HttpServer>> servers = new ArrayList<>();
     for (HttpServerOptions options : listeners) {
       HttpServer server = vertx.createHttpServer(options);

@@ -36,9 +36,12 @@ public final class Calls {
   private final int maxTxnOps;
   private final DeliveryOptions delivery;
   private final AuthGate auth;
+  /** The bytes of the request id etcd would put in the header of this member's raft requests. */
+  private final int requestIdBytes;
 
-  public Calls(Vertx vertx, long maxRequestBytes, int maxTxnOps, long requestTimeoutMillis) {
+  public Calls(Vertx vertx, long localMemberId, long maxRequestBytes, int maxTxnOps, long requestTimeoutMillis) {
     this.vertx = vertx;
+    this.requestIdBytes = etcdRequestIdBytes(localMemberId);
     this.maxRequestBytes = maxRequestBytes;
     this.maxTxnOps = maxTxnOps;
     this.delivery = new DeliveryOptions().setSendTimeout(requestTimeoutMillis + 2_000);
@@ -265,11 +268,36 @@ public final class Calls {
 
   public <T> Future<T> write(InternalRequest request) {
     request = AuthGate.stamp(request);
-    if (request.getSerializedSize() > maxRequestBytes) {
+    if (etcdRaftRequestBytes(request, requestIdBytes) > maxRequestBytes) {
       return Future.failedFuture(Errors.REQUEST_TOO_LARGE);
     }
     return vertx.eventBus().<T>request(Addresses.APPLY_WRITE, new Commands.Write(request), delivery)
         .map(io.vertx.core.eventbus.Message::body).recover(Calls::failed);
+  }
+
+  /**
+   * The size etcd compares with --max-request-bytes: its raft request, which carries the request in a
+   * field of the same size as ours plus a header (field 100) with a request id and, for a user, the
+   * user's name and auth revision, where ours has an auth field (3).
+   */
+  static long etcdRaftRequestBytes(InternalRequest request, int requestIdBytes) {
+    long size = request.getSerializedSize();
+    int header = 1 + requestIdBytes;
+    if (request.hasAuth()) {
+      int auth = request.getAuth().getSerializedSize();
+      size -= 1 + com.google.protobuf.CodedOutputStream.computeUInt32SizeNoTag(auth) + auth;
+      header += auth; // the same two fields (one-byte tags) in etcd's header
+    }
+    return size + 2 + com.google.protobuf.CodedOutputStream.computeUInt32SizeNoTag(header) + header;
+  }
+
+  /**
+   * etcd's request ids are the low 16 bits of the member id above a 48-bit count (the time in ms,
+   * then a counter): the varint's length follows from the member id alone.
+   */
+  static int etcdRequestIdBytes(long memberId) {
+    long sample = ((memberId & 0xffff) << 48) | (1L << 47);
+    return com.google.protobuf.CodedOutputStream.computeUInt64SizeNoTag(sample);
   }
 
   /** A read, after the permission checks etcd makes for the caller of the client call being handled. */

@@ -38,11 +38,11 @@ public final class GrpcFrontend {
   private final io.vetcd.api.AuthGate auth;
   private final io.vetcd.metrics.MemberMetrics metrics;
 
-  public GrpcFrontend(Vertx vertx, long maxRequestBytes, int maxTxnOps, long requestTimeoutMillis) {
+  public GrpcFrontend(Vertx vertx, long localMemberId, long maxRequestBytes, int maxTxnOps, long requestTimeoutMillis) {
     this.vertx = vertx;
     this.auth = new io.vetcd.api.AuthGate(vertx);
     this.metrics = io.vetcd.metrics.MemberMetrics.of(vertx);
-    this.calls = new Calls(vertx, maxRequestBytes, maxTxnOps, requestTimeoutMillis);
+    this.calls = new Calls(vertx, localMemberId, maxRequestBytes, maxTxnOps, requestTimeoutMillis);
     this.server = GrpcServer.server(vertx,
         new GrpcServerOptions().setMaxMessageSize(maxRequestBytes + GRPC_OVERHEAD_BYTES));
     bindKv();

@@ -29,10 +29,10 @@ public final class HttpFrontend {
   private final Gateway gateway;
   private final Metrics metrics;
 
-  public HttpFrontend(Vertx vertx, String serverVersion, long maxRequestBytes, int maxTxnOps, long quotaBackendBytes,
-      long requestTimeoutMillis) {
+  public HttpFrontend(Vertx vertx, String serverVersion, long localMemberId, long maxRequestBytes, int maxTxnOps,
+      long quotaBackendBytes, long requestTimeoutMillis) {
     this.serverVersion = serverVersion;
-    this.calls = new Calls(vertx, maxRequestBytes, maxTxnOps, requestTimeoutMillis);
+    this.calls = new Calls(vertx, localMemberId, maxRequestBytes, maxTxnOps, requestTimeoutMillis);
     this.gateway = new Gateway(vertx, calls, new Recipes(new BusClient(vertx, requestTimeoutMillis)), maxRequestBytes);
     this.metrics = new Metrics(calls, quotaBackendBytes, io.vetcd.metrics.MemberMetrics.of(vertx));
   }
