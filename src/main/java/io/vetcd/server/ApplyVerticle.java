@@ -219,7 +219,7 @@ public final class ApplyVerticle extends VerticleBase {
       return;
     }
     InternalRequest incoming = message.body().request();
-    if (needsSpace(incoming) && store.sizeInUseBytes() + incoming.getSerializedSize() > quotaBytes) {
+    if (needsSpace(incoming) && store.sizeInUseBytes() + quotaCost(incoming) >= quotaBytes) {
       // As etcd: the member that finds the quota exceeded raises the NOSPACE alarm through raft.
       if (!hasAlarm(AlarmType.NOSPACE)) {
         log.warn("database space exceeded ({} bytes in use, quota {}): raising the NOSPACE alarm",
@@ -669,23 +669,37 @@ public final class ApplyVerticle extends VerticleBase {
   }
 
   /** Requests that grow the store: refused while the NOSPACE alarm is raised. */
+  /** The requests etcd checks against the quota before proposing them (a txn even without puts). */
   private static boolean needsSpace(InternalRequest request) {
     return switch (request.getRequestCase()) {
-      case PUT, LEASE_GRANT -> true;
-      case TXN -> hasPut(request.getTxn());
+      case PUT, LEASE_GRANT, TXN -> true;
       default -> false;
     };
   }
 
-  private static boolean hasPut(TxnRequest txn) {
-    for (List<RequestOp> ops : List.of(txn.getSuccessList(), txn.getFailureList())) {
-      for (RequestOp op : ops) {
-        if (op.hasRequestPut() || (op.hasRequestTxn() && hasPut(op.getRequestTxn()))) {
-          return true;
-        }
+  /** What etcd's quota charges a request: a put 256 bytes over its key and value, a lease 64. */
+  private static long quotaCost(InternalRequest request) {
+    return switch (request.getRequestCase()) {
+      case PUT -> putCost(request.getPut());
+      case LEASE_GRANT -> 64;
+      case TXN -> Math.max(putsCost(request.getTxn().getSuccessList()), putsCost(request.getTxn().getFailureList()));
+      default -> 0;
+    };
+  }
+
+  /** The puts of one branch (as etcd, those of nested txns are not counted). */
+  private static long putsCost(List<RequestOp> ops) {
+    long cost = 0;
+    for (RequestOp op : ops) {
+      if (op.hasRequestPut()) {
+        cost += putCost(op.getRequestPut());
       }
     }
-    return false;
+    return cost;
+  }
+
+  private static long putCost(io.vetcd.pb.PutRequest put) {
+    return 256L + put.getKey().size() + put.getValue().size();
   }
 
   private boolean hasAlarm(AlarmType type) {
