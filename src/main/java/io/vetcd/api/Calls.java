@@ -179,9 +179,14 @@ public final class Calls {
     return SnapshotStream.start(vertx, sink);
   }
 
+  /** Every Alarm call goes through raft, a listing too (as etcd: it is linearizable and takes a log entry). */
   public Future<AlarmResponse> alarm(AlarmRequest r) {
-    return r.getAction() == AlarmRequest.AlarmAction.GET ? read(r, false)
-        : write(InternalRequest.newBuilder().setAlarm(r).build());
+    return write(InternalRequest.newBuilder().setAlarm(r).build());
+  }
+
+  /** This member's view of the alarms, without raft: for the health checks, which etcd also answers locally. */
+  public Future<AlarmResponse> localAlarms() {
+    return read(AlarmRequest.newBuilder().setAction(AlarmRequest.AlarmAction.GET).build(), false);
   }
 
   public Future<MoveLeaderResponse> moveLeader(MoveLeaderRequest r) {

@@ -62,7 +62,11 @@ class QuotaAlarmTest {
       assertTrue(sizeAfter <= sizeBefore, "db size " + sizeBefore + " -> " + sizeAfter);
       client.getMaintenanceClient().alarmDisarm(alarms.get(0)).get(10, TimeUnit.SECONDS);
 
+      long indexBefore = client.getMaintenanceClient().statusMember(member.endpoint()).get(10, TimeUnit.SECONDS)
+          .getRaftIndex();
       assertEquals(List.of(), client.getMaintenanceClient().listAlarms().get(10, TimeUnit.SECONDS).getAlarms());
+      assertEquals(indexBefore + 1, client.getMaintenanceClient().statusMember(member.endpoint())
+          .get(10, TimeUnit.SECONDS).getRaftIndex(), "as etcd, listing alarms goes through raft");
       client.getKVClient().put(b("after"), b("ok")).get(10, TimeUnit.SECONDS);
     }
   }

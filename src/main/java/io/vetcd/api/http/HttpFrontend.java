@@ -10,7 +10,6 @@ import io.vetcd.api.BusClient;
 import io.vetcd.api.Calls;
 import io.vetcd.api.Recipes;
 import io.vetcd.pb.AlarmMember;
-import io.vetcd.pb.AlarmRequest;
 import io.vetcd.pb.AlarmType;
 import io.vetcd.pb.RangeRequest;
 import java.util.ArrayList;
@@ -162,8 +161,7 @@ public final class HttpFrontend {
   }
 
   private Future<List<AlarmMember>> alarms() {
-    return calls.alarm(AlarmRequest.newBuilder().setAction(AlarmRequest.AlarmAction.GET).build())
-        .map(r -> r.getAlarmsList());
+    return calls.localAlarms().map(r -> r.getAlarmsList());
   }
 
   private Future<?> read(boolean serializable) {
