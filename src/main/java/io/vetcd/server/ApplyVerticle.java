@@ -918,7 +918,8 @@ public final class ApplyVerticle extends VerticleBase {
     if (request instanceof StatusRequest) {
       return StatusResponse.newBuilder().setHeader(header()).setVersion(VERSION).setDbSize(store.sizeBytes())
           .setDbSizeInUse(store.sizeInUseBytes()).setLeader(leaderId).setRaftIndex(Math.max(commitIndex, appliedIndex))
-          .setRaftTerm(term).setRaftAppliedIndex(appliedIndex).addAllErrors(statusErrors()).build();
+          .setRaftTerm(term).setRaftAppliedIndex(appliedIndex).addAllErrors(statusErrors())
+          .setIsLearner(memberTable.learners().contains(membership.localMemberId())).build();
     }
     if (request instanceof HashKVRequest hashKv) {
       int hash = store.hashKv(hashKv.getRevision());

@@ -124,6 +124,7 @@ class LearnerAndStrictReconfigProcessTest {
     // What a learner serves: its status and serializable reads.
     StatusResponse status = learner.status();
     assertTrue(status != null && status.getLeader() != 0, "a learner answers Status");
+    assertTrue(status.getIsLearner(), "and says it is a learner, as etcd's endpoint status shows");
     assertEquals("v", learner.client.kv().get("k", GetOptions.options().serializable()).block(T)
         .getKvs(0).getValue().toStringUtf8());
     // And what it refuses.

@@ -187,6 +187,9 @@ public final class GrpcFrontend {
     unary(MaintenanceGrpcService.MoveLeader, calls::moveLeader);
     unary(MaintenanceGrpcService.Alarm, calls::alarm);
     server.callHandler(MaintenanceGrpcService.Snapshot, request -> request.handler(snapshotRequest -> {
+      if (refuseOnLearner(request)) {
+        return; // a stream: etcd serves no stream on a learner
+      }
       GrpcServerResponse<SnapshotRequest, SnapshotResponse> response = request.response();
       Runnable cancel = auth.callerScope(io.vetcd.api.AuthGate.token(request.headers()),
           () -> calls.snapshot(snapshotRequest, new io.vetcd.api.SnapshotStream.Sink() {
