@@ -99,6 +99,7 @@ public final class Vetcd implements AutoCloseable {
   private static volatile boolean exitOnRemoval;
 
   public static Vetcd start(ServerConfig config) throws Exception {
+    io.vetcd.server.EtcdDataDir.importIfEtcds(config);
     Files.createDirectories(config.dataDir().resolve("member").resolve("snap"));
     // Built before anything is opened: an https URL without a certificate fails fast (etcd's message),
     // and --auto-tls makes its certificate here.
