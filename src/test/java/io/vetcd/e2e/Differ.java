@@ -123,16 +123,6 @@ public final class Differ {
         m.appendReplacement(sb, Matcher.quoteReplacement(rep));
       }
       m.appendTail(sb);
-    // etcd keeps a lease's attached keys in a Go map: their printed order is random, so sort them.
-    Matcher attached = java.util.regex.Pattern.compile("attached keys\\(\\[([^\\]]*)\\]\\)").matcher(sb.toString());
-    StringBuilder sorted = new StringBuilder();
-    while (attached.find()) {
-      List<String> keys = new ArrayList<>(List.of(attached.group(1).split(" ")));
-      keys.sort(null);
-      attached.appendReplacement(sorted, Matcher.quoteReplacement("attached keys([" + String.join(" ", keys) + "])"));
-    }
-    attached.appendTail(sorted);
-    sb = sorted;
       out.add(sb.toString());
     }
     return out;
@@ -217,8 +207,19 @@ public final class Differ {
       h.appendReplacement(sb, i < 0 ? h.group() : "L" + (i + 1));
     }
     h.appendTail(sb);
-    return sb.toString();
+    // etcd keeps a lease's attached keys in a Go map: their printed order is random, so sort them.
+    Matcher attached = ATTACHED_KEYS.matcher(sb.toString());
+    StringBuilder sorted = new StringBuilder();
+    while (attached.find()) {
+      List<String> keys = new ArrayList<>(List.of(attached.group(1).split(" ")));
+      keys.sort(null);
+      attached.appendReplacement(sorted, Matcher.quoteReplacement("attached keys([" + String.join(" ", keys) + "])"));
+    }
+    attached.appendTail(sorted);
+    return sorted.toString();
   }
+
+  private static final Pattern ATTACHED_KEYS = Pattern.compile("attached keys\\(\\[([^\\]]*)\\]\\)");
 
   static String normalizeStderr(Side side, String s) {
     Set<String> lines = new LinkedHashSet<>();
