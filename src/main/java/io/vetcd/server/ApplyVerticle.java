@@ -219,7 +219,7 @@ public final class ApplyVerticle extends VerticleBase {
       return;
     }
     InternalRequest incoming = message.body().request();
-    if (needsSpace(incoming) && store.sizeInUseBytes() + quotaCost(incoming) >= quotaBytes) {
+    if (quotaChecked(incoming) && store.sizeInUseBytes() + quotaCost(incoming) >= quotaBytes) {
       // As etcd: the member that finds the quota exceeded raises the NOSPACE alarm through raft.
       if (!hasAlarm(AlarmType.NOSPACE)) {
         log.warn("database space exceeded ({} bytes in use, quota {}): raising the NOSPACE alarm",
@@ -669,8 +669,27 @@ public final class ApplyVerticle extends VerticleBase {
   }
 
   /** Requests that grow the store: refused while the NOSPACE alarm is raised. */
-  /** The requests etcd checks against the quota before proposing them (a txn even without puts). */
   private static boolean needsSpace(InternalRequest request) {
+    return switch (request.getRequestCase()) {
+      case PUT, LEASE_GRANT -> true;
+      case TXN -> hasPut(request.getTxn());
+      default -> false;
+    };
+  }
+
+  private static boolean hasPut(TxnRequest txn) {
+    for (List<RequestOp> ops : List.of(txn.getSuccessList(), txn.getFailureList())) {
+      for (RequestOp op : ops) {
+        if (op.hasRequestPut() || (op.hasRequestTxn() && hasPut(op.getRequestTxn()))) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** The requests etcd checks against the quota before proposing them (a txn even without puts). */
+  private static boolean quotaChecked(InternalRequest request) {
     return switch (request.getRequestCase()) {
       case PUT, LEASE_GRANT, TXN -> true;
       default -> false;

@@ -52,6 +52,9 @@ class QuotaAlarmTest {
       ExecutionException small = assertThrows(ExecutionException.class,
           () -> client.getKVClient().put(b("tiny"), b("x")).get(10, TimeUnit.SECONDS));
       assertTrue(small.getCause().getMessage().contains("database space exceeded"));
+      // a txn without puts grows nothing: it still runs (as etcd's capped applier lets it)
+      assertEquals(1, client.getKVClient().txn().Then(io.etcd.jetcd.op.Op.get(b("fill/0"),
+          io.etcd.jetcd.options.GetOption.DEFAULT)).commit().get(10, TimeUnit.SECONDS).getGetResponses().size());
       long rev = client.getKVClient().delete(b("fill/"), DeleteOption.builder().isPrefix(true).build())
           .get(10, TimeUnit.SECONDS).getHeader().getRevision();
       client.getKVClient().compact(rev).get(10, TimeUnit.SECONDS);
