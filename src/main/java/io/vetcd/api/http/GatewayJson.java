@@ -50,13 +50,13 @@ final class GatewayJson {
       throw new EtcdException(GrpcCode.INVALID_ARGUMENT, syntax.notAnObject());
     }
     json = syntax.firstValue;
-    String typeError = goTypeError(new JsonObject(json), builder.getDescriptorForType());
+    JsonObject tree = new JsonObject(json); // parsed once, for the checks and the rewrites below
+    String typeError = goTypeError(tree, builder.getDescriptorForType());
     if (typeError != null) {
       throw new EtcdException(GrpcCode.INVALID_ARGUMENT, typeError);
     }
     if (json.contains("\\n") || json.contains("\\r")) {
       // Go's base64 skips line breaks, JsonFormat's does not: take them out of bytes fields
-      JsonObject tree = new JsonObject(json);
       stripLineBreaksFromBytes(tree, builder.getDescriptorForType());
       json = tree.encode();
     }
@@ -68,7 +68,6 @@ final class GatewayJson {
           throw e;
         }
         // Unknown fields are ignored, but (unlike JsonFormat's lenient mode) unknown enum names are not.
-        JsonObject tree = new JsonObject(json);
         dropUnknownFields(tree, builder.getDescriptorForType());
         builder.clear();
         PARSER.merge(tree.encode(), builder);
