@@ -207,6 +207,7 @@ public final class Vetcd implements AutoCloseable {
             config.maxRequestBytes())))
         .compose(id -> vertx.deployVerticle(new RaftVerticle(node, wal, config.heartbeatIntervalMillis(),
             config.electionTimeoutMillis(), singleVoter, peers).snapshots(snapshots)
+            .holdWithoutLeader(REQUEST_TIMEOUT_MILLIS)
             .removed(members.removed(), onRemoved)))
         .compose(id -> vertx.deployVerticle(new LeaseVerticle()))
         .compose(id -> onContext(apply.context(),

@@ -28,6 +28,11 @@ public final class Errors {
   public static final EtcdException LEADER_CHANGED = e(UNAVAILABLE, "etcdserver: leader changed");
   public static final EtcdException STOPPED = e(UNAVAILABLE, "etcdserver: server stopped");
   public static final EtcdException TIMEOUT = e(UNAVAILABLE, "etcdserver: request timed out");
+  /**
+   * A write that waited its whole request timeout for a leader: etcd's proposal blocks until its
+   * context ends and the context's own error reaches the client, with no gRPC code (checked with etcd 3.4.23).
+   */
+  public static final EtcdException DEADLINE_WITHOUT_LEADER = e(UNKNOWN, "context deadline exceeded");
   public static final EtcdException TOO_MANY_REQUESTS = e(RESOURCE_EXHAUSTED, "etcdserver: too many requests");
   public static final EtcdException PERMISSION_DENIED_ERR = e(PERMISSION_DENIED, "etcdserver: permission denied");
   public static final EtcdException INVALID_AUTH_TOKEN = e(UNAUTHENTICATED, "etcdserver: invalid auth token");

@@ -237,7 +237,7 @@ public final class ApplyVerticle extends VerticleBase {
     long timerId = vertx.setTimer(requestTimeoutMillis, t -> {
       PendingWrite expired = pendingWrites.remove(requestId);
       if (expired != null) {
-        fail(expired.message, Errors.TIMEOUT);
+        fail(expired.message, leaderId == 0 ? Errors.DEADLINE_WITHOUT_LEADER : Errors.TIMEOUT);
       }
     });
     pendingWrites.put(requestId, new PendingWrite(message, timerId));
@@ -263,7 +263,7 @@ public final class ApplyVerticle extends VerticleBase {
     } else if (body instanceof Raft.ReadIndexDone done) {
       onReadIndexDone(done.context(), done.index());
     } else if (body instanceof Raft.ReadIndexFailed failed) {
-      onReadIndexFailed(failed.context());
+      onReadIndexFailed(failed.context(), leaderId == 0 ? Errors.NO_LEADER : Errors.TIMEOUT);
     } else if (body instanceof Raft.State state) {
       onRaftState(state);
     }
@@ -855,7 +855,8 @@ public final class ApplyVerticle extends VerticleBase {
     vertx.eventBus().send(Addresses.RAFT, new Raft.ReadIndex(context));
     vertx.setTimer(requestTimeoutMillis, t -> {
       if (readContextInFlight == context) {
-        onReadIndexFailed(context);
+        // etcd answers a read index that never came (no leader included) with its request timeout.
+        onReadIndexFailed(context, Errors.TIMEOUT);
       }
     });
   }
@@ -871,12 +872,12 @@ public final class ApplyVerticle extends VerticleBase {
     requestReadIndexIfIdle();
   }
 
-  private void onReadIndexFailed(long context) {
+  private void onReadIndexFailed(long context, EtcdException error) {
     if (context != readContextInFlight) {
       return;
     }
     for (Message<Commands.Read> read : readsInFlight) {
-      fail(read, leaderId == 0 ? Errors.NO_LEADER : Errors.TIMEOUT);
+      fail(read, error);
     }
     readsInFlight = List.of();
     readContextInFlight = 0;

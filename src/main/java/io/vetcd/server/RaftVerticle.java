@@ -66,6 +66,11 @@ public final class RaftVerticle extends VerticleBase {
   private final Wal wal;
   private final long heartbeatIntervalMillis;
   private final long electionTimeoutMillis;
+  /**
+   * How long a proposal or read waits here for a leader. etcd blocks a request until its deadline
+   * while there is no leader, so the member's request timeout is the natural bound.
+   */
+  private long holdWithoutLeaderMillis;
   private final boolean singleVoter;
   private final Peers peers;
   private PeerTransport transport;
@@ -114,9 +119,16 @@ public final class RaftVerticle extends VerticleBase {
     this.wal = wal;
     this.heartbeatIntervalMillis = heartbeatIntervalMillis;
     this.electionTimeoutMillis = electionTimeoutMillis;
+    this.holdWithoutLeaderMillis = 2 * electionTimeoutMillis;
     this.singleVoter = singleVoter;
     this.peers = peers;
     this.stableIndex = node.lastIndex();
+  }
+
+  /** How long proposals and reads wait for a leader before they are dropped (default: two election timeouts). */
+  public RaftVerticle holdWithoutLeader(long millis) {
+    this.holdWithoutLeaderMillis = millis;
+    return this;
   }
 
   /** Where store snapshots are written and fetched (null: this member never sends or installs one). */
@@ -348,7 +360,7 @@ public final class RaftVerticle extends VerticleBase {
     queuedPeerMessages.clear();
     long now = nowMillis();
     boolean hasLeader = node.leaderId() != 0;
-    long holdMillis = 2 * electionTimeoutMillis;
+    long holdMillis = holdWithoutLeaderMillis;
     for (Iterator<Held<Raft.Propose>> it = queuedProposals.iterator(); it.hasNext(); ) {
       Held<Raft.Propose> held = it.next();
       if (!hasLeader && now - held.sinceMillis() < holdMillis) {
