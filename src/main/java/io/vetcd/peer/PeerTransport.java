@@ -151,6 +151,14 @@ public final class PeerTransport {
         if (existing.url.equals(url)) {
           return;
         }
+        if (existing.accepted) {
+          // As etcd's transport: a live connection stays (and keeps counting as active for the strict
+          // reconfig check); the new URL is dialed when it next breaks.
+          log.info("peer {} now at {}; the connection to {} stays until it breaks",
+              Long.toHexString(id), url, existing.url);
+          existing.url = url;
+          return;
+        }
         existing.close();
       }
       Peer peer = new Peer(id, url);
@@ -476,7 +484,7 @@ public final class PeerTransport {
 
   private final class Peer {
     final long id;
-    final URI url;
+    URI url;
     final ArrayDeque<Buffer> queue = new ArrayDeque<>();
     final Map<Long, PendingRequest> pending = new HashMap<>();
     long queuedBytes;

@@ -166,6 +166,15 @@ class LearnerAndStrictReconfigProcessTest {
     assertTrue(frame.get(10, java.util.concurrent.TimeUnit.SECONDS).contains("etcdserver: rpc not supported for learner"));
     closed.get(10, java.util.concurrent.TimeUnit.SECONDS);
 
+    // New peer URLs for a live member do not make it look unhealthy: as in etcd, the connection that
+    // is up stays, so a member can be added right after (etcd allows it; vetcd refused it for 5 s).
+    long m2IdBeforeUpdate = m2.id();
+    m1.client.cluster().memberUpdate(m2IdBeforeUpdate, List.of("http://localhost:" + m2.peerPort)).block(T);
+    MemberAddResponse another = m1.client.cluster().memberAdd(List.of("http://127.0.0.1:" + freePort()), false)
+        .block(T);
+    m1.client.cluster().memberRemove(another.getMember().getID()).block(T);
+    m2.client.kv().put("k", "v").block(T);
+
     // A voter down: no member may be added, no live voter removed; the member that is down may go.
     long m2Id = m2.id();
     long m3Id = idOf(m1, m3);
