@@ -317,6 +317,9 @@ public final class ApplyVerticle extends VerticleBase {
     } else if (!leader && wasLeader) {
       lessor.demote();
     }
+    if (leaderId != 0) {
+      retryCallsWaitingForLeader();
+    }
   }
 
   private void drainApplyQueue() {
@@ -827,6 +830,10 @@ public final class ApplyVerticle extends VerticleBase {
 
   private void onRead(Message<Commands.Read> message) {
     if (message.body().request() instanceof LeaseTimeToLiveRequest ttl && !leader) {
+      if (leaderId == 0) {
+        waitForLeader(message, () -> onRead(message));
+        return;
+      }
       // Only the leader knows the remaining TTL: ask it.
       forwardToLeader(message, FORWARD_TIME_TO_LIVE, ttl.toByteArray(), LeaseTimeToLiveResponse::parseFrom);
       return;
@@ -975,6 +982,10 @@ public final class ApplyVerticle extends VerticleBase {
   private void onKeepAlive(Message<Commands.KeepAlive> message) {
     long id = message.body().leaseId();
     if (!leader) {
+      if (leaderId == 0) {
+        waitForLeader(message, () -> onKeepAlive(message));
+        return;
+      }
       // Only the leader tracks deadlines: a follower forwards the renewal to it.
       forwardToLeader(message, FORWARD_KEEP_ALIVE,
           io.vetcd.pb.LeaseKeepAliveRequest.newBuilder().setID(id).build().toByteArray(),
@@ -992,6 +1003,42 @@ public final class ApplyVerticle extends VerticleBase {
       response.setTTL(0); // etcd answers a keep-alive of an unknown lease with TTL 0
     }
     return response.setHeader(header()).build();
+  }
+
+  /** A call for the leader that came while there was none: its retry and its timeout timer. */
+  private record WaitingForLeader(Runnable retry, long timerId) {}
+
+  /** Bounded: at most {@link #WAITING_FOR_LEADER_MAX}; each leaves at its timeout or when a leader is known. */
+  private final Map<Message<?>, WaitingForLeader> waitingForLeader = new java.util.LinkedHashMap<>();
+  private static final int WAITING_FOR_LEADER_MAX = 10_000;
+
+  /**
+   * As etcd's LeaseRenew and LeaseTimeToLive: a call only the leader answers waits for a leader up to
+   * the request timeout (an election usually ends well before), then fails with "no leader".
+   */
+  private void waitForLeader(Message<?> message, Runnable retry) {
+    if (waitingForLeader.size() >= WAITING_FOR_LEADER_MAX) {
+      fail(message, Errors.NO_LEADER);
+      return;
+    }
+    long timerId = vertx.setTimer(requestTimeoutMillis, t -> {
+      if (waitingForLeader.remove(message) != null) {
+        fail(message, Errors.NO_LEADER);
+      }
+    });
+    waitingForLeader.put(message, new WaitingForLeader(retry, timerId));
+  }
+
+  private void retryCallsWaitingForLeader() {
+    if (waitingForLeader.isEmpty()) {
+      return;
+    }
+    List<WaitingForLeader> waiting = new ArrayList<>(waitingForLeader.values());
+    waitingForLeader.clear();
+    for (WaitingForLeader w : waiting) {
+      vertx.cancelTimer(w.timerId());
+      w.retry().run();
+    }
   }
 
   // ---- calls only the leader answers, forwarded by followers ----

@@ -16,8 +16,9 @@ import org.junit.jupiter.api.Test;
 /**
  * What etcdctl prints on the one member left of three, as it prints against etcd 3.4.23 in the same
  * spot: a write waits for a leader until the deadline and fails with the context's error (no gRPC
- * code), a linearizable read fails at etcdctl's deadline, a serializable read still answers, and the
- * members that come back do not apply the writes that failed.
+ * code), a keep-alive waits as long and fails with "no leader", a linearizable read fails at
+ * etcdctl's deadline, a serializable read still answers, and the members that come back do not apply
+ * the writes that failed.
  */
 class QuorumLossEtcdctlProcessTest {
   final Map<String, MemberProcess> nodes = new LinkedHashMap<>();
@@ -55,6 +56,8 @@ class QuorumLossEtcdctlProcessTest {
     ClusterWalkthroughEtcdctlTest.eventually("a leader that takes writes",
         () -> ctl.run("put", "x", "1").exitCode() == 0 ? true : null);
 
+    String lease = ctl.run("lease", "grant", "600").assertOk().stdout().split(" ")[1];
+
     nodes.get("q2").kill9();
     nodes.get("q3").kill9();
     // Once the member knows it has no leader (a leader steps down when it loses its quorum):
@@ -76,6 +79,10 @@ class QuorumLossEtcdctlProcessTest {
     Etcdctl.Result grant = ctl.run("--command-timeout=15s", "lease", "grant", "10");
     assertTrue(grant.stderr().contains(
         "Error: failed to grant lease (rpc error: code = Unknown desc = context deadline exceeded)"), grant.toString());
+
+    // Keep-alives and time-to-live go to the leader: they wait for one up to the request timeout.
+    Etcdctl.Result keepAlive = ctl.run("--command-timeout=15s", "lease", "keep-alive", "--once", lease);
+    assertTrue(keepAlive.stderr().contains("etcdserver: no leader"), keepAlive.toString());
 
     Etcdctl.Result read = ctl.run("get", "x");
     assertNotEquals(0, read.exitCode(), read.toString());
