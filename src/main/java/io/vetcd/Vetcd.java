@@ -204,7 +204,7 @@ public final class Vetcd implements AutoCloseable {
             .strictReconfigCheck(config.isEnabled("strict-reconfig-check"));
     Future<?> deployed = vertx.deployVerticle(apply)
         .compose(id -> vertx.deployVerticle(new WatchVerticle(store.currentRevision(), store.compactRevision(), membership,
-            config.maxRequestBytes())))
+            config.maxRequestBytes() + io.vetcd.api.grpc.GrpcFrontend.GRPC_OVERHEAD_BYTES)))
         .compose(id -> vertx.deployVerticle(new RaftVerticle(node, wal, config.heartbeatIntervalMillis(),
             config.electionTimeoutMillis(), singleVoter, peers).snapshots(snapshots)
             .holdWithoutLeader(REQUEST_TIMEOUT_MILLIS)

@@ -89,9 +89,7 @@ public final class Calls {
       if (r.getTTL() > Lessor.TTL_SECONDS_MAX) {
         throw Errors.LEASE_TTL_TOO_LARGE;
       }
-      if (r.getID() < 0) {
-        throw new EtcdException(GrpcCode.INVALID_ARGUMENT, "etcdserver: lease ID must be positive");
-      }
+      // etcd 3.4 takes any non-zero ID, negative ones too (0 asks the member to choose one).
       return write(InternalRequest.newBuilder().setLeaseGrant(r).build());
     });
   }

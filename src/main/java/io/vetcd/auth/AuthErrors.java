@@ -14,6 +14,9 @@ public final class AuthErrors {
   public static final EtcdException INVALID_AUTH_TOKEN = Errors.INVALID_AUTH_TOKEN;
   public static final EtcdException USER_EMPTY = Errors.USER_EMPTY;
   public static final EtcdException AUTH_FAILED = Errors.AUTH_FAILED;
+  /** etcd 3.4 maps this one to no gRPC code: clients see UNKNOWN. */
+  public static final EtcdException NO_PASSWORD_USER =
+      new EtcdException(GrpcCode.UNKNOWN, "auth: authentication failed, password was given for no password user");
   public static final EtcdException ROLE_EMPTY = e(INVALID_ARGUMENT, "etcdserver: role name is empty");
   public static final EtcdException USER_ALREADY_EXIST = e(FAILED_PRECONDITION, "etcdserver: user name already exists");
   public static final EtcdException USER_NOT_FOUND = e(FAILED_PRECONDITION, "etcdserver: user name not found");

@@ -125,8 +125,10 @@ public final class AuthStore {
       throw AuthErrors.AUTH_NOT_ENABLED;
     }
     User user = s.users.get(name);
-    if (user == null || user.getOptions().getNoPassword()
-        || !Passwords.matches(password, user.getPassword().toStringUtf8())) {
+    if (user != null && user.getOptions().getNoPassword()) {
+      throw AuthErrors.NO_PASSWORD_USER;
+    }
+    if (user == null || !Passwords.matches(password, user.getPassword().toStringUtf8())) {
       throw AuthErrors.AUTH_FAILED;
     }
     return s.revision;
@@ -545,14 +547,14 @@ public final class AuthStore {
     for (int i = 0; i < perms.size(); i++) {
       Permission p = perms.get(i);
       if (p.getKey().equals(perm.getKey()) && p.getRangeEnd().equals(perm.getRangeEnd())) {
-        perms.set(i, p.toBuilder().setPermType(perm.getPermType()).build());
+        perms.set(i, p.toBuilder().setPermTypeValue(perm.getPermTypeValue()).build());
         updated = true;
         break;
       }
     }
     if (!updated) {
       perms.add(Permission.newBuilder().setKey(perm.getKey()).setRangeEnd(perm.getRangeEnd())
-          .setPermType(perm.getPermType()).build());
+          .setPermTypeValue(perm.getPermTypeValue()).build()); // as etcd, an unknown type is kept as its number
       // etcd keeps a role's permissions sorted by key
       perms.sort((a, b) -> ByteString.unsignedLexicographicalComparator().compare(a.getKey(), b.getKey()));
     }

@@ -43,6 +43,11 @@ public final class Lessor {
       return ttlSeconds;
     }
 
+    /** When it expires on the primary (on other members it does not: {@link Long#MAX_VALUE}-like). */
+    public long expiryMillis() {
+      return expiryMillis;
+    }
+
     public List<ByteString> keys() {
       return List.copyOf(keys);
     }
@@ -89,8 +94,8 @@ public final class Lessor {
 
   /** Applies a replicated grant. */
   public Lease grant(long id, long ttlSeconds, long nowMillis) {
-    if (id <= 0) {
-      throw new IllegalArgumentException("lease id must be positive: " + id);
+    if (id == 0) {
+      throw new IllegalArgumentException("lease id 0 means no lease");
     }
     if (leases.containsKey(id)) {
       throw Errors.LEASE_EXIST;

@@ -594,6 +594,11 @@ public final class ApplyVerticle extends VerticleBase {
       result = apply(request, entry);
     } catch (EtcdException e) {
       result = e;
+    } catch (RuntimeException bug) {
+      // The same entry fails the same way on every member: answer it as failed and go on with the
+      // entries after it (letting the exception out would skip the rest of the batch on this member only).
+      log.error("applying raft entry {} failed", entry.index(), bug);
+      result = new EtcdException(GrpcCode.INTERNAL, "etcdserver: failed to apply the request: " + bug.getMessage());
     }
     if (request.getMemberId() == membership.localMemberId()) {
       PendingWrite pending = pendingWrites.remove(request.getRequestId());
@@ -933,8 +938,10 @@ public final class ApplyVerticle extends VerticleBase {
     }
     if (request instanceof LeaseLeasesRequest) {
       LeaseLeasesResponse.Builder response = LeaseLeasesResponse.newBuilder().setHeader(header());
-      lessor.all().stream().mapToLong(Lessor.Lease::id).sorted()
-          .forEach(id -> response.addLeases(LeaseStatus.newBuilder().setID(id)));
+      // As etcd: the leases that expire first come first.
+      lessor.all().stream()
+          .sorted(java.util.Comparator.comparingLong(Lessor.Lease::expiryMillis).thenComparingLong(Lessor.Lease::id))
+          .forEach(lease -> response.addLeases(LeaseStatus.newBuilder().setID(lease.id())));
       return response.build();
     }
     if (request instanceof MemberListRequest) {

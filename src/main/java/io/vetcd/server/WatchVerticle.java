@@ -161,7 +161,7 @@ public final class WatchVerticle extends VerticleBase {
       }
       ResponseHeader header = header(out.headerRevision());
       WatchResponse response = out.response().toBuilder().setHeader(header).build();
-      if (out.fragment() && response.getSerializedSize() > fragmentBytesMax && response.getEventsCount() > 1) {
+      if (out.fragment() && response.getSerializedSize() >= fragmentBytesMax && response.getEventsCount() > 1) {
         for (WatchResponse fragment : io.vetcd.watch.Fragments.split(response, fragmentBytesMax)) {
           vertx.eventBus().send(Addresses.watchStream(key), fragment);
         }

@@ -1,5 +1,6 @@
 package io.vetcd.watch;
 
+import com.google.protobuf.ByteString;
 import io.vetcd.pb.Event;
 import io.vetcd.pb.WatchCreateRequest;
 import io.vetcd.pb.WatchResponse;
@@ -25,6 +26,7 @@ import java.util.Set;
  */
 public final class WatchHub {
   public static final String DUPLICATE_ID = "mvcc: duplicate watch ID provided on the WatchStream";
+  public static final String EMPTY_RANGE = "mvcc: watcher range is empty";
 
   private static final class Watcher {
     final long streamId;
@@ -84,6 +86,10 @@ public final class WatchHub {
   public List<Outgoing> create(long streamId, WatchCreateRequest request) {
     Stream stream = streams.computeIfAbsent(streamId, id -> new Stream());
     long watchId = request.getWatchId();
+    if (isEmptyRange(request.getKey(), request.getRangeEnd())) {
+      return List.of(new Outgoing(streamId, WatchResponse.newBuilder().setWatchId(-1).setCreated(true)
+          .setCanceled(true).setCancelReason(EMPTY_RANGE).build(), currentRevision));
+    }
     if (watchId != 0 && stream.watchers.containsKey(watchId)) {
       return List.of(new Outgoing(streamId, WatchResponse.newBuilder().setWatchId(-1).setCreated(true)
           .setCanceled(true).setCancelReason(DUPLICATE_ID).build(), currentRevision));
@@ -96,7 +102,9 @@ public final class WatchHub {
     }
     boolean noPut = request.getFiltersList().contains(WatchCreateRequest.FilterType.NOPUT);
     boolean noDelete = request.getFiltersList().contains(WatchCreateRequest.FilterType.NODELETE);
-    long start = request.getStartRevision() > 0 ? request.getStartRevision() : currentRevision + 1;
+    // 0 means "from the next revision"; etcd takes a negative start as a revision before every other,
+    // so it replays all history, or is canceled as compacted once anything was compacted.
+    long start = request.getStartRevision() == 0 ? currentRevision + 1 : Math.max(1, request.getStartRevision());
     Watcher watcher = new Watcher(streamId, watchId, new KeyRange(request.getKey(), request.getRangeEnd()),
         request.getPrevKv(), noPut, noDelete, request.getFragment(), request.getProgressNotify(), start);
     stream.watchers.put(watchId, watcher);
@@ -109,6 +117,18 @@ public final class WatchHub {
       remove(watcher);
     }
     return out;
+  }
+
+  /**
+   * etcd refuses a watch whose range holds no key (key at or after range end; an empty key stands for
+   * "\0", an end of "\0" for "every key from key"), before it checks the id or the start revision.
+   */
+  private static boolean isEmptyRange(ByteString key, ByteString rangeEnd) {
+    if (rangeEnd.isEmpty() || (rangeEnd.size() == 1 && rangeEnd.byteAt(0) == 0)) {
+      return false;
+    }
+    ByteString effectiveKey = key.isEmpty() ? ByteString.copyFrom(new byte[] {0}) : key;
+    return ByteString.unsignedLexicographicalComparator().compare(effectiveKey, rangeEnd) >= 0;
   }
 
   public List<Outgoing> cancel(long streamId, long watchId) {

@@ -149,11 +149,26 @@ class AuthStoreTest {
     walkthrough();
     assertError(AuthErrors.AUTH_FAILED, () -> store.checkPassword("u", "bad"));
     assertError(AuthErrors.AUTH_FAILED, () -> store.checkPassword("nobody", "upw"));
+    // etcd's own words (and no gRPC code) for a user added with --no-password
+    apply(req().setAuthUserAdd(AuthUserAddRequest.newBuilder().setName("nopw")
+        .setOptions(io.vetcd.pb.UserAddOptions.newBuilder().setNoPassword(true))));
+    assertError(AuthErrors.NO_PASSWORD_USER, () -> store.checkPassword("nopw", "x"));
+    assertEquals("auth: authentication failed, password was given for no password user",
+        AuthErrors.NO_PASSWORD_USER.getMessage());
     AuthInfo u = login("u", "upw");
     assertEquals("u", u.username());
     assertEquals(store.revision(), u.revision());
     assertError(AuthErrors.INVALID_AUTH_TOKEN, () -> store.authInfo("forged.1"));
     assertSame(AuthInfo.ANONYMOUS, store.authInfo(null));
+  }
+
+  @Test
+  void a_permission_of_an_unknown_type_is_kept_as_its_number_as_etcd_keeps_it() {
+    apply(req().setAuthRoleAdd(AuthRoleAddRequest.newBuilder().setName("rb")));
+    apply(req().setAuthRoleGrantPermission(AuthRoleGrantPermissionRequest.newBuilder().setName("rb")
+        .setPerm(Permission.newBuilder().setPermTypeValue(7).setKey(k("x")))));
+    AuthRoleGetResponse role = (AuthRoleGetResponse) apply(req().setAuthRoleGet(AuthRoleGetRequest.newBuilder().setRole("rb")));
+    assertEquals(7, role.getPerm(0).getPermTypeValue());
   }
 
   @Test

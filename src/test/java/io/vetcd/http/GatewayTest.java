@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.json.JsonArray;
+import java.util.List;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -209,6 +210,14 @@ class GatewayTest {
     assertEquals("60", ttl.getString("grantedTTL"));
     assertTrue(Long.parseLong(ttl.getString("TTL")) > 50, ttl.encode());
     assertEquals(new JsonArray().add(b64("leased")), ttl.getJsonArray("keys"));
+
+    // As etcd: any non-zero ID, negative ones too; the list comes soonest expiry first.
+    assertEquals("-5", member.call("/v3/lease/grant", "{\"TTL\":30,\"ID\":-5}").getString("ID"));
+    member.call("/v3/lease/grant", "{\"TTL\":90,\"ID\":7000}");
+    JsonArray listed = member.call("/v3/lease/leases", "{}").getJsonArray("leases");
+    assertEquals(List.of("-5", "7001", "7000"), listed.stream().map(l -> ((JsonObject) l).getString("ID")).toList());
+    member.call("/v3/lease/revoke", "{\"ID\":-5}");
+    member.call("/v3/lease/revoke", "{\"ID\":7000}");
 
     assertHeader(member.call("/v3/lease/revoke", "{\"ID\":7001}"));
     JsonObject gone = member.call("/v3/lease/timetolive", "{\"ID\":7001}");

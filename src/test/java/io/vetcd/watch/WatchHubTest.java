@@ -173,6 +173,40 @@ class WatchHubTest {
   }
 
   @Test
+  void a_watch_on_an_empty_range_is_refused_as_etcd_refuses_it() {
+    WatchHub hub = new WatchHub(3, 2);
+    for (WatchCreateRequest empty : List.of(
+        WatchCreateRequest.newBuilder().setKey(k("m")).setRangeEnd(k("a")).build(),
+        WatchCreateRequest.newBuilder().setKey(k("q")).setRangeEnd(k("q")).build(),
+        // the range check comes before the compaction check
+        WatchCreateRequest.newBuilder().setKey(k("m")).setRangeEnd(k("a")).setStartRevision(1).build())) {
+      List<Outgoing> out = hub.create(1, empty);
+      assertEquals(1, out.size());
+      assertEquals(-1, out.get(0).response().getWatchId());
+      assertTrue(out.get(0).response().getCreated());
+      assertTrue(out.get(0).response().getCanceled());
+      assertEquals("mvcc: watcher range is empty", out.get(0).response().getCancelReason());
+    }
+    assertEquals(0, hub.watcherCount());
+    // "\0" as range end means every key from the key: not empty
+    List<Outgoing> fromKey = hub.create(1, WatchCreateRequest.newBuilder().setKey(k("m"))
+        .setRangeEnd(ByteString.copyFrom(new byte[] {0})).build());
+    assertEquals(0, fromKey.get(0).response().getWatchId(), "the refused watches used up no id");
+    assertFalse(fromKey.get(0).response().getCanceled());
+  }
+
+  @Test
+  void a_negative_start_revision_is_before_all_history() {
+    WatchHub replaying = new WatchHub(5, 0);
+    replaying.create(1, WatchCreateRequest.newBuilder().setKey(k("a")).setStartRevision(-1).build());
+    assertEquals(OptionalLong.of(1), replaying.catchUpFrom(), "replays history from the start");
+    WatchHub compacted = new WatchHub(5, 3);
+    List<Outgoing> out = compacted.create(1, WatchCreateRequest.newBuilder().setKey(k("a")).setStartRevision(-1).build());
+    assertEquals(2, out.size());
+    assertEquals(3, out.get(1).response().getCompactRevision());
+  }
+
+  @Test
   void large_response_is_split_into_fragments_keeping_every_event_in_order() {
     io.vetcd.pb.WatchResponse.Builder big = io.vetcd.pb.WatchResponse.newBuilder().setWatchId(3);
     for (int i = 0; i < 10; i++) {
@@ -188,5 +222,23 @@ class WatchHubTest {
     }
     assertEquals("k9", pieces.get(pieces.size() - 1).getEvents(pieces.get(pieces.size() - 1).getEventsCount() - 1)
         .getKv().getKey().toStringUtf8());
+  }
+
+  @Test
+  void fragments_follow_etcds_size_rule() {
+    io.vetcd.pb.WatchResponse.Builder big = io.vetcd.pb.WatchResponse.newBuilder().setWatchId(3);
+    for (int i = 0; i < 4; i++) {
+      big.addEvents(Event.newBuilder().setKv(KeyValue.newBuilder().setKey(k("k" + i))
+          .setValue(ByteString.copyFrom(new byte[1000])).setModRevision(7)));
+    }
+    io.vetcd.pb.WatchResponse whole = big.build();
+    int eventBytes = com.google.protobuf.CodedOutputStream.computeMessageSize(
+        io.vetcd.pb.WatchResponse.EVENTS_FIELD_NUMBER, whole.getEvents(0));
+    int emptyBytes = whole.toBuilder().clearEvents().setFragment(true).build().getSerializedSize();
+    // a piece takes an event while it stays strictly below the limit
+    List<io.vetcd.pb.WatchResponse> pieces = Fragments.split(whole, emptyBytes + 2L * eventBytes + 1);
+    assertEquals(List.of(2, 2), pieces.stream().map(io.vetcd.pb.WatchResponse::getEventsCount).toList());
+    pieces = Fragments.split(whole, emptyBytes + 2L * eventBytes);
+    assertEquals(List.of(1, 1, 1, 1), pieces.stream().map(io.vetcd.pb.WatchResponse::getEventsCount).toList());
   }
 }

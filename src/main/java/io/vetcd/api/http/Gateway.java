@@ -37,8 +37,6 @@ import org.slf4j.LoggerFactory;
  */
 final class Gateway {
   private static final Logger log = LoggerFactory.getLogger(Gateway.class);
-  /** gRPC's allowance above --max-request-bytes for the envelope of a request. */
-  private static final long GRPC_OVERHEAD_BYTES = 512 * 1024;
   /** Answers larger than this are printed to JSON on a worker thread (a few ms of printing). */
   private static final int PRINT_ON_WORKER_BYTES = 256 * 1024;
   /** Bytes queued for a slow client before its watch stream is reported blocked. */
@@ -68,7 +66,7 @@ final class Gateway {
   Gateway(Vertx vertx, Calls calls, Recipes recipes, long maxRequestBytes) {
     this.vertx = vertx;
     this.auth = new AuthGate(vertx);
-    this.maxMessageBytes = maxRequestBytes + GRPC_OVERHEAD_BYTES;
+    this.maxMessageBytes = maxRequestBytes + io.vetcd.api.grpc.GrpcFrontend.GRPC_OVERHEAD_BYTES;
     // JSON carries bytes in base64 (4/3 larger) and field names around them.
     this.maxBodyBytes = (int) Math.min(Integer.MAX_VALUE - 8, 2 * maxMessageBytes + 64 * 1024);
 
