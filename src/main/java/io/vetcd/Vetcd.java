@@ -120,6 +120,13 @@ public final class Vetcd implements AutoCloseable {
           .setHttp2RstFloodMaxRstFramePerWindow(100_000).setHttp2RstFloodWindowDuration(30)
           .setHost(url.getHost()).setPort(url.getPort()), url));
     }
+    List<HttpServerOptions> metricsListeners = new ArrayList<>();
+    for (URI url : config.metricsUrls()) {
+      metricsListeners.add(clientTls.apply(new HttpServerOptions().setHost(url.getHost()).setPort(url.getPort()), url));
+    }
+    if (!config.flagsWithoutEffect().isEmpty()) {
+      log.info("taking etcd's flags {} for compatibility: they have no effect in vetcd", config.flagsWithoutEffect());
+    }
     io.vetcd.server.Snapshots snapshots = new io.vetcd.server.Snapshots(config.dataDir().resolve("member").resolve("snap"));
     MvccStore store = openStore(config.dataDir().resolve("member").resolve("snap").resolve("db"), config.walDir(),
         snapshots);
@@ -204,14 +211,16 @@ public final class Vetcd implements AutoCloseable {
             .strictReconfigCheck(config.isEnabled("strict-reconfig-check"));
     Future<?> deployed = vertx.deployVerticle(apply)
         .compose(id -> vertx.deployVerticle(new WatchVerticle(store.currentRevision(), store.compactRevision(), membership,
-            config.maxRequestBytes() + io.vetcd.api.grpc.GrpcFrontend.GRPC_OVERHEAD_BYTES)))
+            config.maxRequestBytes() + io.vetcd.api.grpc.GrpcFrontend.GRPC_OVERHEAD_BYTES,
+            config.watchProgressNotifyIntervalMillis())))
         .compose(id -> vertx.deployVerticle(new RaftVerticle(node, wal, config.heartbeatIntervalMillis(),
             config.electionTimeoutMillis(), singleVoter, peers).snapshots(snapshots)
             .holdWithoutLeader(REQUEST_TIMEOUT_MILLIS)
             .removed(members.removed(), onRemoved)))
         .compose(id -> vertx.deployVerticle(new LeaseVerticle()))
         .compose(id -> onContext(apply.context(),
-            () -> listenClients(vertx, config, membership.localMemberId(), clientListeners, vetcd.clientServers)));
+            () -> listenClients(vertx, config, membership.localMemberId(), clientListeners, metricsListeners,
+                vetcd.clientServers)));
     deployed.await(30, TimeUnit.SECONDS);
     if (singleVoter) {
       // A cluster of one elects itself at once: report ready only then, so the first request finds a leader.
@@ -369,7 +378,7 @@ public final class Vetcd implements AutoCloseable {
   }
 
   private static Future<?> listenClients(Vertx vertx, ServerConfig config, long localMemberId,
-      List<HttpServerOptions> listeners, List<HttpServer> listening) {
+      List<HttpServerOptions> listeners, List<HttpServerOptions> metricsListeners, List<HttpServer> listening) {
     GrpcFrontend grpc = new GrpcFrontend(vertx, localMemberId, config.maxRequestBytes(), config.maxTxnOps(),
         REQUEST_TIMEOUT_MILLIS);
     HttpFrontend http = new HttpFrontend(vertx, ApplyVerticle.VERSION, localMemberId, config.maxRequestBytes(),
@@ -387,6 +396,19 @@ public final class Vetcd implements AutoCloseable {
           grpc.server().handle(request);
         } else {
           http.handle(request);
+        }
+      });
+      servers.add(server.listen().onSuccess(listening::add));
+    }
+    // As etcd's --listen-metrics-urls: /metrics and /health only.
+    for (HttpServerOptions options : metricsListeners) {
+      HttpServer server = vertx.createHttpServer(options);
+      server.requestHandler(request -> {
+        if (request.path().equals("/metrics") || request.path().equals("/health")) {
+          http.handle(request);
+        } else {
+          request.response().setStatusCode(404).putHeader("Content-Type", "text/plain; charset=utf-8")
+              .putHeader("X-Content-Type-Options", "nosniff").end("404 page not found\n");
         }
       });
       servers.add(server.listen().onSuccess(listening::add));

@@ -32,6 +32,9 @@ public final class ServerConfig {
     }
   }
 
+  private static final String IGNORED = "Taken for compatibility with etcd; no effect in vetcd.";
+  private static final String UNSUPPORTED = "Not supported by vetcd: refused unless left at its default.";
+
   private static final List<Flag> FLAGS = List.of(
       new Flag("name", "default", "Human-readable name for this member."),
       new Flag("data-dir", "${name}.vetcd", "Path to the data directory."),
@@ -70,7 +73,49 @@ public final class ServerConfig {
       new Flag("peer-trusted-ca-file", "", "Path to the peer server TLS trusted CA file."),
       new Flag("peer-client-cert-auth", "false", "Enable peer client cert authentication."),
       new Flag("peer-auto-tls", "false", "Peer TLS using generated certificates."),
+      new Flag("listen-metrics-urls", "", "List of URLs to listen on for the metrics and health endpoints."),
+      new Flag("experimental-watch-progress-notify-interval", "10m0s", "Duration of periodic watch progress notifications."),
+      // etcd's tuning and diagnostics flags that have no counterpart here: taken, with no effect (logged at start).
+      new Flag("initial-election-tick-advance", "true", IGNORED),
+      new Flag("max-snapshots", "5", IGNORED),
+      new Flag("max-wals", "5", IGNORED),
+      new Flag("backend-batch-interval", "0s", IGNORED),
+      new Flag("backend-batch-limit", "0", IGNORED),
+      new Flag("max-concurrent-streams", "4294967295", IGNORED),
+      new Flag("grpc-keepalive-min-time", "5s", IGNORED),
+      new Flag("grpc-keepalive-interval", "2h0m0s", IGNORED),
+      new Flag("grpc-keepalive-timeout", "20s", IGNORED),
+      new Flag("pre-vote", "false", IGNORED),
+      new Flag("cors", "", IGNORED),
+      new Flag("host-whitelist", "*", IGNORED),
+      new Flag("enable-pprof", "false", IGNORED),
+      new Flag("metrics", "basic", IGNORED),
+      new Flag("debug", "false", IGNORED),
+      new Flag("log-package-levels", "", IGNORED),
+      new Flag("experimental-initial-corrupt-check", "false", IGNORED),
+      new Flag("experimental-corrupt-check-time", "0s", IGNORED),
+      new Flag("experimental-enable-lease-checkpoint", "false", IGNORED),
+      new Flag("experimental-compaction-batch-limit", "1000", IGNORED),
+      new Flag("experimental-backend-bbolt-freelist-type", "map", IGNORED),
+      new Flag("experimental-warning-apply-duration", "100ms", IGNORED),
+      new Flag("experimental-peer-skip-client-san-verification", "false", IGNORED),
+      // etcd features vetcd does not have: refused when given a value, rather than silently not done.
+      new Flag("discovery", "", UNSUPPORTED),
+      new Flag("discovery-fallback", "proxy", UNSUPPORTED),
+      new Flag("discovery-proxy", "", UNSUPPORTED),
+      new Flag("discovery-srv", "", UNSUPPORTED),
+      new Flag("discovery-srv-name", "", UNSUPPORTED),
+      new Flag("proxy", "off", UNSUPPORTED),
+      new Flag("force-new-cluster", "false", UNSUPPORTED),
+      new Flag("client-crl-file", "", UNSUPPORTED),
+      new Flag("client-cert-allowed-hostname", "", UNSUPPORTED),
+      new Flag("peer-crl-file", "", UNSUPPORTED),
+      new Flag("peer-cert-allowed-cn", "", UNSUPPORTED),
+      new Flag("peer-cert-allowed-hostname", "", UNSUPPORTED),
+      new Flag("cipher-suites", "", UNSUPPORTED),
+      new Flag("experimental-enable-v2v3", "", UNSUPPORTED),
       new Flag("config-file", "", "Path to the server configuration file (YAML)."));
+
 
   private final Map<String, String> values;
 
@@ -165,8 +210,21 @@ public final class ServerConfig {
     if (!state.equals("new") && !state.equals("existing")) {
       throw new UsageException("invalid value \"" + state + "\" for flag -initial-cluster-state");
     }
+    for (Flag flag : FLAGS) {
+      if (flag.help.equals(UNSUPPORTED) && !get(flag.name).equals(flag.defaultValue)) {
+        throw new UsageException("--" + flag.name + " is not supported by vetcd");
+      }
+    }
+    for (String n : List.of("experimental-watch-progress-notify-interval", "backend-batch-interval",
+        "grpc-keepalive-min-time", "grpc-keepalive-interval", "grpc-keepalive-timeout",
+        "experimental-corrupt-check-time", "experimental-warning-apply-duration")) {
+      if (goDurationMillis(get(n)) < 0) {
+        throw new UsageException("invalid value \"" + get(n) + "\" for flag -" + n + ": parse error");
+      }
+    }
     for (String n : List.of("heartbeat-interval", "election-timeout", "snapshot-count", "quota-backend-bytes",
-        "max-request-bytes", "max-txn-ops")) {
+        "max-request-bytes", "max-txn-ops", "max-snapshots", "max-wals", "backend-batch-limit",
+        "max-concurrent-streams", "experimental-compaction-batch-limit")) {
       try {
         Long.parseLong(get(n));
       } catch (NumberFormatException e) {
@@ -181,6 +239,7 @@ public final class ServerConfig {
       throw new UsageException("couldn't find local name \"" + name() + "\" in the initial cluster configuration");
     }
     clientUrls();
+    metricsUrls();
     initialAdvertisePeerUrls();
   }
 
@@ -214,6 +273,48 @@ public final class ServerConfig {
   public Path walDir() {
     String walDir = get("wal-dir");
     return walDir.isEmpty() ? dataDir().resolve("member").resolve("wal") : Path.of(walDir);
+  }
+
+  /** Where /metrics and /health are served besides the client URLs (etcd's --listen-metrics-urls). */
+  public List<URI> metricsUrls() throws UsageException {
+    return get("listen-metrics-urls").isBlank() ? List.of() : urls("listen-metrics-urls");
+  }
+
+  public long watchProgressNotifyIntervalMillis() {
+    return goDurationMillis(get("experimental-watch-progress-notify-interval"));
+  }
+
+  /** The etcd flags given that vetcd takes but does nothing with, for a line in the log. */
+  public List<String> flagsWithoutEffect() {
+    return FLAGS.stream().filter(f -> f.help.equals(IGNORED) && !get(f.name).equals(f.defaultValue))
+        .map(f -> f.name).toList();
+  }
+
+  /**
+   * A Go duration ("10m0s", "5s", "1.5h", "100ms", "0") in milliseconds, rounded down; -1 if it is not
+   * one. Negative durations are refused too (none of etcd's duration flags takes one).
+   */
+  static long goDurationMillis(String text) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+(?:\\.\\d*)?|\\.\\d+)(ns|us|µs|ms|s|m|h)")
+        .matcher(text);
+    if (text.equals("0")) {
+      return 0;
+    }
+    double nanos = 0;
+    int at = 0;
+    while (at < text.length() && m.find(at) && m.start() == at) {
+      double unitNanos = switch (m.group(2)) {
+        case "ns" -> 1;
+        case "us", "µs" -> 1e3;
+        case "ms" -> 1e6;
+        case "s" -> 1e9;
+        case "m" -> 60e9;
+        default -> 3600e9;
+      };
+      nanos += Double.parseDouble(m.group(1)) * unitNanos;
+      at = m.end();
+    }
+    return at == text.length() && at > 0 ? (long) (nanos / 1e6) : -1;
   }
 
   public List<URI> clientUrls() throws UsageException {

@@ -28,28 +28,32 @@ import org.slf4j.LoggerFactory;
 public final class WatchVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(WatchVerticle.class);
   private static final int HISTORY_BATCH_REVISIONS = 256;
-  /** etcd's default --experimental-watch-progress-notify-interval. */
-  private static final long PROGRESS_NOTIFY_INTERVAL_MILLIS = 10 * 60 * 1000;
+  /** etcd's default --experimental-watch-progress-notify-interval (also what 0 means). */
+  public static final long PROGRESS_NOTIFY_INTERVAL_MILLIS_DEFAULT = 10 * 60 * 1000;
 
   private final WatchHub hub;
   private final Membership membership;
   private final long fragmentBytesMax;
+  private final long progressNotifyIntervalMillis;
   private final Map<String, Long> streamIds = new HashMap<>();
   private final Map<Long, String> streamKeys = new HashMap<>();
   private long nextStreamId = 1;
   private long raftTerm;
   private boolean historyInFlight;
 
-  public WatchVerticle(long currentRevision, long compactRevision, Membership membership, long fragmentBytesMax) {
+  public WatchVerticle(long currentRevision, long compactRevision, Membership membership, long fragmentBytesMax,
+      long progressNotifyIntervalMillis) {
     this.hub = new WatchHub(currentRevision, compactRevision);
     this.membership = membership;
     this.fragmentBytesMax = fragmentBytesMax;
+    this.progressNotifyIntervalMillis = progressNotifyIntervalMillis > 0 ? progressNotifyIntervalMillis
+        : PROGRESS_NOTIFY_INTERVAL_MILLIS_DEFAULT;
   }
 
   @Override
   public Future<?> start() {
     vertx.eventBus().localConsumer(Addresses.WATCH, this::onMessage);
-    vertx.setPeriodic(PROGRESS_NOTIFY_INTERVAL_MILLIS, t -> send(hub.progressNotify()));
+    vertx.setPeriodic(progressNotifyIntervalMillis, t -> send(hub.progressNotify()));
     return Future.succeededFuture();
   }
 

@@ -76,4 +76,32 @@ class ServerConfigTest {
     assertEquals("8e9e05c52164694d", Long.toHexString(m.localMemberId()));
     assertEquals("cdf818194e3a8c32", Long.toHexString(m.clusterId()));
   }
+
+  @Test
+  void etcds_other_flags_are_taken_or_refused_clearly() throws Exception {
+    ServerConfig c = ServerConfig.parse(new String[] {"--listen-metrics-urls=http://127.0.0.1:2381",
+        "--experimental-watch-progress-notify-interval=5s", "--experimental-initial-corrupt-check=true",
+        "--max-wals", "3"}, Map.of());
+    assertEquals("http://127.0.0.1:2381", c.metricsUrls().get(0).toString());
+    assertEquals(5000, c.watchProgressNotifyIntervalMillis());
+    assertEquals(List.of("max-wals", "experimental-initial-corrupt-check"), c.flagsWithoutEffect());
+    assertEquals(List.of(), ServerConfig.parse(new String[0], Map.of()).metricsUrls());
+    ServerConfig.UsageException refused = assertThrows(ServerConfig.UsageException.class,
+        () -> ServerConfig.parse(new String[] {"--discovery", "https://discovery.etcd.io/x"}, Map.of()));
+    assertEquals("--discovery is not supported by vetcd", refused.getMessage());
+    ServerConfig.UsageException bad = assertThrows(ServerConfig.UsageException.class,
+        () -> ServerConfig.parse(new String[] {"--grpc-keepalive-timeout", "ten"}, Map.of()));
+    assertEquals("invalid value \"ten\" for flag -grpc-keepalive-timeout: parse error", bad.getMessage());
+  }
+
+  @Test
+  void go_durations() {
+    assertEquals(600_000, ServerConfig.goDurationMillis("10m0s"));
+    assertEquals(5400_000, ServerConfig.goDurationMillis("1.5h"));
+    assertEquals(100, ServerConfig.goDurationMillis("100ms"));
+    assertEquals(0, ServerConfig.goDurationMillis("0"));
+    assertEquals(-1, ServerConfig.goDurationMillis("5"));
+    assertEquals(-1, ServerConfig.goDurationMillis("-5s"));
+    assertEquals(-1, ServerConfig.goDurationMillis(""));
+  }
 }
