@@ -64,10 +64,13 @@ final class GatewayJson {
       try {
         PARSER.merge(json, builder);
       } catch (InvalidProtocolBufferException e) {
-        if (!String.valueOf(e.getMessage()).startsWith("Cannot find field")) {
+        String problem = String.valueOf(e.getMessage());
+        if (!problem.startsWith("Cannot find field") && !problem.contains("belonging to the same oneof")) {
           throw e;
         }
-        // Unknown fields are ignored, but (unlike JsonFormat's lenient mode) unknown enum names are not.
+        // Unknown fields are ignored, but (unlike JsonFormat's lenient mode) unknown enum names are not;
+        // and where a oneof has several members set, Go keeps one of them (which one is up to its map
+        // order): the first is kept here.
         dropUnknownFields(tree, builder.getDescriptorForType());
         builder.clear();
         PARSER.merge(tree.encode(), builder);
@@ -288,16 +291,21 @@ final class GatewayJson {
     }
   }
 
+  /** Drops unknown fields and all but the first member of each oneof, at every depth. */
   private static void dropUnknownFields(Object element, Descriptors.Descriptor type) {
     if (!(element instanceof JsonObject object)) {
       return;
     }
+    java.util.Set<Descriptors.OneofDescriptor> oneofsSeen = new java.util.HashSet<>();
     for (String name : List.copyOf(object.fieldNames())) {
       Descriptors.FieldDescriptor field = type.findFieldByName(name);
       if (field == null) {
         field = type.getFields().stream().filter(f -> f.getJsonName().equals(name)).findFirst().orElse(null);
       }
       if (field == null) {
+        object.remove(name);
+      } else if (field.getRealContainingOneof() != null && object.getValue(name) != null
+          && !oneofsSeen.add(field.getRealContainingOneof())) {
         object.remove(name);
       } else if (field.getJavaType() == Descriptors.FieldDescriptor.JavaType.MESSAGE && !field.isMapField()) {
         Object value = object.getValue(name);

@@ -41,8 +41,17 @@ final class JsonObjectSplitter {
         if (b == ' ' || b == '\n' || b == '\r' || b == '\t') {
           continue;
         }
+        if (b == 'n' && i + 3 < bytes.length && bytes[i + 1] == 'u' && bytes[i + 2] == 'l' && bytes[i + 3] == 'l') {
+          objects.add("{}"); // Go decodes null into an empty request
+          i += 3;
+          continue;
+        }
         if (b != '{') {
-          error = "invalid character '" + (char) (b & 0xff) + "' looking for beginning of value";
+          String kind = b == '[' ? "array" : b == '"' ? "string" : b == 't' || b == 'f' ? "bool"
+              : b == '-' || (b >= '0' && b <= '9') ? "number" : null;
+          // Go's decoder reads any JSON value, then fails to put a non-object into the request's fields.
+          error = kind != null ? "json: cannot unmarshal " + kind + " into Go value of type map[string]json.RawMessage"
+              : "invalid character '" + (char) (b & 0xff) + "' looking for beginning of value";
           return objects;
         }
         start = i;
