@@ -76,6 +76,14 @@ class ElectionTest extends Servers {
     // an etcdctl observer (elect -l) follows the leaders
     Process listener = etcdctl(kind, "elect", "-l", name);
     BufferedReader lout = new BufferedReader(new InputStreamReader(listener.getInputStream(), StandardCharsets.UTF_8));
+    // The observer first prints the leader of the moment: wait for it, or (on a loaded machine) the
+    // observer may start only after the changes below and rightly print just the last leader.
+    List<String> lines = new ArrayList<>();
+    while (!lines.contains("from-etcdctl")) {
+      String l = lout.readLine();
+      assertTrue(l != null, "the observer ended early: " + lines);
+      lines.add(l);
+    }
     try (Session s = Session.create(c, 10).block(T)) {
       Election mine = new Election(s, name);
       Mono<Void> campaign = mine.campaign("from-java").cache();
@@ -85,7 +93,6 @@ class ElectionTest extends Servers {
       new ProcessBuilder("kill", "-INT", String.valueOf(leader.pid())).start().waitFor();
       campaign.block(T);
       mine.proclaim("java-proclaims").block(T);
-      List<String> lines = new ArrayList<>();
       long deadline = System.currentTimeMillis() + 10_000;
       while (!lines.contains("java-proclaims") && System.currentTimeMillis() < deadline) {
         String l = lout.readLine();
