@@ -400,17 +400,9 @@ public final class Vetcd implements AutoCloseable {
       });
       servers.add(server.listen().onSuccess(listening::add));
     }
-    // As etcd's --listen-metrics-urls: /metrics and /health only.
     for (HttpServerOptions options : metricsListeners) {
       HttpServer server = vertx.createHttpServer(options);
-      server.requestHandler(request -> {
-        if (request.path().equals("/metrics") || request.path().equals("/health")) {
-          http.handle(request);
-        } else {
-          request.response().setStatusCode(404).putHeader("Content-Type", "text/plain; charset=utf-8")
-              .putHeader("X-Content-Type-Options", "nosniff").end("404 page not found\n");
-        }
-      });
+      server.requestHandler(http::handleMetricsListener);
       servers.add(server.listen().onSuccess(listening::add));
     }
     return Future.all(servers);

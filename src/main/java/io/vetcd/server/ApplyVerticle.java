@@ -835,12 +835,9 @@ public final class ApplyVerticle extends VerticleBase {
 
   private void onRead(Message<Commands.Read> message) {
     if (message.body().request() instanceof LeaseTimeToLiveRequest ttl && !leader) {
-      if (leaderId == 0) {
-        waitForLeader(message, () -> onRead(message));
-        return;
-      }
       // Only the leader knows the remaining TTL: ask it.
-      forwardToLeader(message, FORWARD_TIME_TO_LIVE, ttl.toByteArray(), LeaseTimeToLiveResponse::parseFrom);
+      forwardToLeader(message, FORWARD_TIME_TO_LIVE, ttl.toByteArray(), LeaseTimeToLiveResponse::parseFrom,
+          () -> onRead(message));
       return;
     }
     if (!message.body().linearizable()) {
@@ -989,14 +986,10 @@ public final class ApplyVerticle extends VerticleBase {
   private void onKeepAlive(Message<Commands.KeepAlive> message) {
     long id = message.body().leaseId();
     if (!leader) {
-      if (leaderId == 0) {
-        waitForLeader(message, () -> onKeepAlive(message));
-        return;
-      }
       // Only the leader tracks deadlines: a follower forwards the renewal to it.
       forwardToLeader(message, FORWARD_KEEP_ALIVE,
           io.vetcd.pb.LeaseKeepAliveRequest.newBuilder().setID(id).build().toByteArray(),
-          LeaseKeepAliveResponse::parseFrom);
+          LeaseKeepAliveResponse::parseFrom, () -> onKeepAlive(message));
       return;
     }
     message.reply(keepAlive(id));
@@ -1058,9 +1051,9 @@ public final class ApplyVerticle extends VerticleBase {
   }
 
   private <T extends com.google.protobuf.Message> void forwardToLeader(Message<?> message, byte kind, byte[] request,
-      Parser<T> parser) {
+      Parser<T> parser, Runnable retryWhenLeaderKnown) {
     if (leaderId == 0) {
-      fail(message, Errors.NO_LEADER);
+      waitForLeader(message, retryWhenLeaderKnown);
       return;
     }
     byte[] payload = new byte[request.length + 1];

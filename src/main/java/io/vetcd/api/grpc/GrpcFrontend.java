@@ -28,7 +28,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class GrpcFrontend {
   private static final Logger log = LoggerFactory.getLogger(GrpcFrontend.class);
-  /** etcd's gRPC limit above max-request-bytes, for the envelope around a request. */
   /** etcd's allowance above --max-request-bytes for a gRPC message (and a watch response piece). */
   public static final long GRPC_OVERHEAD_BYTES = 512 * 1024;
   private static final AtomicLong STREAM_IDS = new AtomicLong();

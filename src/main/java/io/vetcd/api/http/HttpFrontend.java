@@ -36,6 +36,15 @@ public final class HttpFrontend {
     this.metrics = new Metrics(calls, quotaBackendBytes, io.vetcd.metrics.MemberMetrics.of(vertx));
   }
 
+  /** A --listen-metrics-urls listener, as etcd's: /metrics and /health, and 404 for the rest. */
+  public void handleMetricsListener(HttpServerRequest request) {
+    if (request.path().equals("/metrics") || request.path().equals("/health")) {
+      handle(request);
+    } else {
+      text(request, 404, "404 page not found\n");
+    }
+  }
+
   public void handle(HttpServerRequest request) {
     HttpServerResponse response = request.response();
     // etcd answers every client-port request with permissive CORS headers (--cors defaults to *).
