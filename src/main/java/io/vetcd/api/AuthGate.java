@@ -169,8 +169,8 @@ public final class AuthGate {
   }
 
   /**
-   * The checks etcd makes on a read before serving it: Range needs READ over its range; Hash,
-   * HashKV, Defragment and Snapshot need root (answered with the auth store's bare error, code
+   * The checks etcd makes on a read before serving it: Range needs READ over its range, a read-only
+   * Txn READ over its compares and ranges; Hash, HashKV, Defragment and Snapshot need root (answered with the auth store's bare error, code
    * Unknown, as etcd 3.4's maintenance service does). Other reads are open.
    */
   public void checkRead(Message request) {
@@ -179,7 +179,7 @@ public final class AuthGate {
 
   /** {@link #checkRead(Message)} for a caller captured earlier (after an asynchronous step). */
   public void checkRead(Message request, AuthInfo who) {
-    boolean range = request instanceof RangeRequest;
+    boolean range = request instanceof RangeRequest || request instanceof io.vetcd.pb.TxnRequest;
     boolean maintenance = request instanceof HashRequest || request instanceof HashKVRequest
         || request instanceof DefragmentRequest || request instanceof SnapshotRequest;
     if (!range && !maintenance) {
@@ -189,9 +189,10 @@ public final class AuthGate {
     if (who == null || h == null || !h.store.enabled()) {
       return;
     }
-    if (range) {
-      RangeRequest r = (RangeRequest) request;
+    if (request instanceof RangeRequest r) {
       h.store.checkRange(who, r.getKey(), r.getRangeEnd());
+    } else if (request instanceof io.vetcd.pb.TxnRequest txn) {
+      h.store.checkTxn(who, txn);
     } else {
       checkMaintenance(who);
     }

@@ -74,6 +74,10 @@ public final class Calls {
   public Future<TxnResponse> txn(TxnRequest r) {
     return checked(() -> {
       RequestValidator.checkTxn(r, maxTxnOps);
+      if (RequestValidator.isReadOnlyTxn(r)) {
+        // As etcd: a txn of ranges only is a read (linearizable unless every range is serializable), no raft entry.
+        return read(r, !RequestValidator.isSerializableTxn(r));
+      }
       return write(InternalRequest.newBuilder().setTxn(r).build());
     });
   }

@@ -860,20 +860,6 @@ public final class MvccStore implements Closeable {
     };
   }
 
-  private static boolean isReadOnly(TxnRequest t) {
-    for (RequestOp op : t.getSuccessList()) {
-      if (!op.hasRequestRange()) {
-        return false;
-      }
-    }
-    for (RequestOp op : t.getFailureList()) {
-      if (!op.hasRequestRange()) {
-        return false;
-      }
-    }
-    return true;
-  }
-
   private interface OpCheck {
     void check(RequestOp op);
   }
@@ -892,7 +878,7 @@ public final class MvccStore implements Closeable {
   public synchronized WriteResult<TxnResponse> txn(TxnRequest t) {
     long viewRev = currentRev;
     TxnPath path = comparePath(t, viewRev);
-    if (!isReadOnly(t)) {
+    if (!RequestValidator.isReadOnlyTxn(t)) {
       // deletes earlier in the txn: an ignore_value/ignore_lease put of a key they removed would fail
       // half way through the writes (etcd panics there); it is rejected up front instead
       List<ByteString[]> deleted = new ArrayList<>();

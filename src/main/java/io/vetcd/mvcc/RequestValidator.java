@@ -161,4 +161,37 @@ public final class RequestValidator {
     }
     return w;
   }
+
+  /**
+   * etcd's read-only txn: only ranges in both branches (a nested txn makes it a write). etcd serves
+   * it as a read, without a raft entry.
+   */
+  public static boolean isReadOnlyTxn(TxnRequest t) {
+    for (RequestOp op : t.getSuccessList()) {
+      if (!op.hasRequestRange()) {
+        return false;
+      }
+    }
+    for (RequestOp op : t.getFailureList()) {
+      if (!op.hasRequestRange()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** A read-only txn whose ranges are all serializable is served from the local store, as etcd does. */
+  public static boolean isSerializableTxn(TxnRequest t) {
+    for (RequestOp op : t.getSuccessList()) {
+      if (!op.getRequestRange().getSerializable()) {
+        return false;
+      }
+    }
+    for (RequestOp op : t.getFailureList()) {
+      if (!op.getRequestRange().getSerializable()) {
+        return false;
+      }
+    }
+    return true;
+  }
 }

@@ -219,15 +219,7 @@ public final class ApplyVerticle extends VerticleBase {
       return;
     }
     InternalRequest incoming = message.body().request();
-    if (quotaChecked(incoming) && store.sizeInUseBytes() + quotaCost(incoming) >= quotaBytes) {
-      // As etcd: the member that finds the quota exceeded raises the NOSPACE alarm through raft.
-      if (!hasAlarm(AlarmType.NOSPACE)) {
-        log.warn("database space exceeded ({} bytes in use, quota {}): raising the NOSPACE alarm",
-            store.sizeInUseBytes(), quotaBytes);
-        vertx.eventBus().send(Addresses.APPLY_WRITE, new Commands.Write(InternalRequest.newBuilder()
-            .setAlarm(AlarmRequest.newBuilder().setAction(AlarmRequest.AlarmAction.ACTIVATE)
-                .setMemberID(membership.localMemberId()).setAlarm(AlarmType.NOSPACE)).build()));
-      }
+    if (quotaChecked(incoming) && overQuota(quotaCost(incoming))) {
       fail(message, Errors.NO_SPACE);
       return;
     }
@@ -242,6 +234,24 @@ public final class ApplyVerticle extends VerticleBase {
     });
     pendingWrites.put(requestId, new PendingWrite(message, timerId));
     vertx.eventBus().send(Addresses.RAFT, new Raft.Propose(requestId, request.toByteArray()));
+  }
+
+  /**
+   * etcd's quota check before a request is proposed: the bytes in use plus the request's cost reach
+   * the quota. As etcd, the member that finds the quota exceeded raises the NOSPACE alarm through raft.
+   */
+  private boolean overQuota(long costBytes) {
+    if (store.sizeInUseBytes() + costBytes < quotaBytes) {
+      return false;
+    }
+    if (!hasAlarm(AlarmType.NOSPACE)) {
+      log.warn("database space exceeded ({} bytes in use, quota {}): raising the NOSPACE alarm",
+          store.sizeInUseBytes(), quotaBytes);
+      vertx.eventBus().send(Addresses.APPLY_WRITE, new Commands.Write(InternalRequest.newBuilder()
+          .setAlarm(AlarmRequest.newBuilder().setAction(AlarmRequest.AlarmAction.ACTIVATE)
+              .setMemberID(membership.localMemberId()).setAlarm(AlarmType.NOSPACE)).build()));
+    }
+    return true;
   }
 
   private void onFromRaft(Message<Object> message) {
@@ -840,6 +850,10 @@ public final class ApplyVerticle extends VerticleBase {
           () -> onRead(message));
       return;
     }
+    if (message.body().request() instanceof TxnRequest && overQuota(0)) {
+      fail(message, Errors.NO_SPACE); // etcd checks every txn against the quota, a read-only one too (cost 0)
+      return;
+    }
     if (!message.body().linearizable()) {
       serveRead(message);
       return;
@@ -919,6 +933,9 @@ public final class ApplyVerticle extends VerticleBase {
   private Object read(com.google.protobuf.Message request) {
     if (request instanceof RangeRequest range) {
       return store.range(range).setHeader(header()).build();
+    }
+    if (request instanceof TxnRequest txn) {
+      return store.txn(txn).response().toBuilder().setHeader(header()).build(); // read-only: changes nothing
     }
     if (request instanceof LeaseTimeToLiveRequest ttl) {
       LeaseTimeToLiveResponse.Builder response = LeaseTimeToLiveResponse.newBuilder().setHeader(header())

@@ -124,6 +124,11 @@ class AuthEtcdctlTest {
     ok("SUCCESS\n\nOK\n", allowed);
     fails(DENIED, ctl.run(Duration.ofSeconds(30), "value(\"secret\") = \"x\"\n\nput app/t yes\n\n\n", "--user=alice:apw", "txn"));
     fails(DENIED, ctl.run(Duration.ofSeconds(30), "\nput app/t yes\n\nget secret\n\n", "--user=alice:apw", "txn"));
+    // a txn of gets only is served as a read (no raft entry): it is checked all the same
+    ok("SUCCESS\n\napp/t\nyes\n", ctl.run(Duration.ofSeconds(30), "value(\"shared\") = \"s\"\n\nget app/t\n\n\n",
+        "--user=alice:apw", "txn"));
+    fails(DENIED, ctl.run(Duration.ofSeconds(30), "value(\"secret\") = \"x\"\n\nget app/t\n\n\n", "--user=alice:apw", "txn"));
+    fails(DENIED, ctl.run(Duration.ofSeconds(30), "\nget app/t\n\nget secret\n\n", "--user=alice:apw", "txn"));
   }
 
   @Test
