@@ -110,7 +110,9 @@ class PeerTransportTest {
 
   @Test
   void when_a_peer_restarts_then_the_sender_reconnects() throws Exception {
-    int portB = freePort();
+    // a dials b's port while nothing listens there: from an ephemeral port, the kernel may pick that
+    // very port as the dial's source (a TCP self-connect) and b could not bind it again
+    int portB = freePortBelowEphemeralRange();
     Node a = node(7, 1, freePort());
     a.transport.addPeer(2, List.of("http://127.0.0.1:" + portB));
     a.transport.send(append(1, 2, 1)); // queued while b is down
@@ -129,6 +131,20 @@ class PeerTransportTest {
       Thread.sleep(20);
     }
     assertTrue(a.transport.connected(2));
+  }
+
+  /** A free port under Linux's default ephemeral range (32768-60999), which outgoing dials never take. */
+  static int freePortBelowEphemeralRange() throws IOException {
+    java.util.Random random = new java.util.Random();
+    for (int attempt = 0; attempt < 100; attempt++) {
+      int port = 20_000 + random.nextInt(12_000);
+      try (ServerSocket socket = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+        return socket.getLocalPort();
+      } catch (IOException inUse) {
+        // try another
+      }
+    }
+    throw new IOException("no free port in 20000-31999");
   }
 
   static int freePort() throws IOException {
