@@ -10,7 +10,14 @@ public final class Raft {
   public record Propose(long requestId, byte[] data) {}
 
   /** A proposal the raft node refused (no leader, too many pending). */
-  public record ProposeFailed(long requestId, String reason) {}
+  public record ProposeFailed(long requestId, String reason) {
+    /** The reason of a proposal held for a leader until its time ran out: etcd's deadline error. */
+    public static final String NO_LEADER_IN_TIME = "no leader in time";
+
+    public boolean noLeaderInTime() {
+      return NO_LEADER_IN_TIME.equals(reason);
+    }
+  }
 
   public record ReadIndex(long context) {}
 

@@ -268,7 +268,7 @@ public final class ApplyVerticle extends VerticleBase {
         cluster.onProposeFailed(failed.requestId());
       } else {
         vertx.cancelTimer(pending.timerId);
-        fail(pending.message, Errors.NO_LEADER);
+        fail(pending.message, failed.noLeaderInTime() ? Errors.DEADLINE_WITHOUT_LEADER : Errors.NO_LEADER);
       }
     } else if (body instanceof Raft.ReadIndexDone done) {
       onReadIndexDone(done.context(), done.index());

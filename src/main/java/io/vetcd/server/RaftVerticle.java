@@ -367,6 +367,12 @@ public final class RaftVerticle extends VerticleBase {
         continue; // wait for an election to end
       }
       it.remove();
+      if (!hasLeader) {
+        // Its wait is over: answered as the apply verticle's own timer answers it, whichever comes first.
+        vertx.eventBus().send(Addresses.APPLY_FROM_RAFT,
+            new Raft.ProposeFailed(held.item().requestId(), Raft.ProposeFailed.NO_LEADER_IN_TIME));
+        continue;
+      }
       try {
         node.propose(held.item().data());
       } catch (ProposalDroppedException e) {
