@@ -170,8 +170,9 @@ public final class AuthGate {
 
   /**
    * The checks etcd makes on a read before serving it: Range needs READ over its range, a read-only
-   * Txn READ over its compares and ranges; Hash, HashKV, Defragment and Snapshot need root (answered with the auth store's bare error, code
-   * Unknown, as etcd 3.4's maintenance service does). Other reads are open.
+   * Txn READ over its compares and ranges; Hash, HashKV, Defragment and Snapshot need root (answered
+   * with the auth store's bare error, code Unknown, as etcd 3.4's maintenance service does). Other
+   * reads are open.
    */
   public void checkRead(Message request) {
     checkRead(request, caller());
@@ -179,10 +180,10 @@ public final class AuthGate {
 
   /** {@link #checkRead(Message)} for a caller captured earlier (after an asynchronous step). */
   public void checkRead(Message request, AuthInfo who) {
-    boolean range = request instanceof RangeRequest || request instanceof io.vetcd.pb.TxnRequest;
+    boolean keys = request instanceof RangeRequest || request instanceof io.vetcd.pb.TxnRequest;
     boolean maintenance = request instanceof HashRequest || request instanceof HashKVRequest
         || request instanceof DefragmentRequest || request instanceof SnapshotRequest;
-    if (!range && !maintenance) {
+    if (!keys && !maintenance) {
       return;
     }
     Holder h = holder();

@@ -167,31 +167,15 @@ public final class RequestValidator {
    * it as a read, without a raft entry.
    */
   public static boolean isReadOnlyTxn(TxnRequest t) {
-    for (RequestOp op : t.getSuccessList()) {
-      if (!op.hasRequestRange()) {
-        return false;
-      }
-    }
-    for (RequestOp op : t.getFailureList()) {
-      if (!op.hasRequestRange()) {
-        return false;
-      }
-    }
-    return true;
+    return everyOp(t, RequestOp::hasRequestRange);
   }
 
   /** A read-only txn whose ranges are all serializable is served from the local store, as etcd does. */
   public static boolean isSerializableTxn(TxnRequest t) {
-    for (RequestOp op : t.getSuccessList()) {
-      if (!op.getRequestRange().getSerializable()) {
-        return false;
-      }
-    }
-    for (RequestOp op : t.getFailureList()) {
-      if (!op.getRequestRange().getSerializable()) {
-        return false;
-      }
-    }
-    return true;
+    return everyOp(t, op -> op.getRequestRange().getSerializable());
+  }
+
+  private static boolean everyOp(TxnRequest t, java.util.function.Predicate<RequestOp> test) {
+    return t.getSuccessList().stream().allMatch(test) && t.getFailureList().stream().allMatch(test);
   }
 }
