@@ -1,6 +1,7 @@
 package io.vetcd.auth;
 
 import com.google.protobuf.ByteString;
+import io.vetcd.mvcc.KeyOrder;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import io.vetcd.errors.EtcdException;
@@ -556,7 +557,7 @@ public final class AuthStore {
       perms.add(Permission.newBuilder().setKey(perm.getKey()).setRangeEnd(perm.getRangeEnd())
           .setPermTypeValue(perm.getPermTypeValue()).build()); // as etcd, an unknown type is kept as its number
       // etcd keeps a role's permissions sorted by key
-      perms.sort((a, b) -> ByteString.unsignedLexicographicalComparator().compare(a.getKey(), b.getKey()));
+      perms.sort((a, b) -> KeyOrder.INSTANCE.compare(a.getKey(), b.getKey()));
     }
     commit(withRole(state, role.toBuilder().clearKeyPermission().addAllKeyPermission(perms).build()));
   }

@@ -52,7 +52,7 @@ import org.mapdb.Serializer;
  * with a commit.
  */
 public final class MvccStore implements Closeable {
-  static final Comparator<ByteString> KEY_ORDER = ByteString.unsignedLexicographicalComparator();
+  static final Comparator<ByteString> KEY_ORDER = KeyOrder.INSTANCE;
   private static final String META_CURRENT_REV = "currentRevision";
   private static final String META_COMPACT_REV = "compactRevision";
   private static final String META_CONSISTENT_INDEX = "consistentIndex";

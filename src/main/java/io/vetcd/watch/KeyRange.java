@@ -1,6 +1,7 @@
 package io.vetcd.watch;
 
 import com.google.protobuf.ByteString;
+import io.vetcd.mvcc.KeyOrder;
 
 /** A key or key range as etcd encodes it: empty end = one key, end "\0" = every key from start. */
 public record KeyRange(ByteString start, ByteString end) {
@@ -10,9 +11,9 @@ public record KeyRange(ByteString start, ByteString end) {
     if (end.isEmpty()) {
       return key.equals(start);
     }
-    if (ByteString.unsignedLexicographicalComparator().compare(key, start) < 0) {
+    if (KeyOrder.INSTANCE.compare(key, start) < 0) {
       return false;
     }
-    return end.equals(ALL_FROM) || ByteString.unsignedLexicographicalComparator().compare(key, end) < 0;
+    return end.equals(ALL_FROM) || KeyOrder.INSTANCE.compare(key, end) < 0;
   }
 }

@@ -1,6 +1,7 @@
 package io.vetcd.watch;
 
 import com.google.protobuf.ByteString;
+import io.vetcd.mvcc.KeyOrder;
 import io.vetcd.pb.Event;
 import io.vetcd.pb.WatchCreateRequest;
 import io.vetcd.pb.WatchResponse;
@@ -128,7 +129,7 @@ public final class WatchHub {
       return false;
     }
     ByteString effectiveKey = key.isEmpty() ? ByteString.copyFrom(new byte[] {0}) : key;
-    return ByteString.unsignedLexicographicalComparator().compare(effectiveKey, rangeEnd) >= 0;
+    return KeyOrder.INSTANCE.compare(effectiveKey, rangeEnd) >= 0;
   }
 
   public List<Outgoing> cancel(long streamId, long watchId) {
