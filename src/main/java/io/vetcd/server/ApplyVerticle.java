@@ -50,6 +50,7 @@ import io.vetcd.raft.EntryType;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -67,8 +68,11 @@ public final class ApplyVerticle extends VerticleBase {
   public static final String VERSION = "3.4.23";
   private static final int PENDING_WRITES_MAX = 20_000;
   private static final int PENDING_READS_MAX = 50_000;
+  /** How late past its timeout a write not applied may be failed. */
+  private static final long PENDING_WRITES_SWEEP_MILLIS_MAX = 100;
 
-  private record PendingWrite(Message<Commands.Write> message, long timerId) {}
+  /** A write proposed to raft and not yet applied; it fails once {@code deadlineNanos} passes. */
+  private record PendingWrite(Message<Commands.Write> message, long deadlineNanos) {}
 
   private record WaitingReads(long index, List<Message<Commands.Read>> reads) {}
 
@@ -90,7 +94,11 @@ public final class ApplyVerticle extends VerticleBase {
   private boolean leader;
 
   private long nextRequestId = 1;
-  private final Map<Long, PendingWrite> pendingWrites = new HashMap<>();
+  /**
+   * By request id, which is also the order of their deadlines (one timeout for all): expired ones
+   * are at the head, and one periodic sweep fails them instead of a timer per write.
+   */
+  private final LinkedHashMap<Long, PendingWrite> pendingWrites = new LinkedHashMap<>();
 
   private long nextReadContext = 1;
   private long readContextInFlight;
@@ -196,6 +204,8 @@ public final class ApplyVerticle extends VerticleBase {
         () -> leader, () -> leaderId).strictReconfigCheck(strictReconfigCheck);
     bus.localConsumer(Addresses.CLUSTER, cluster::onRequest);
     bus.localConsumer(CLUSTER_INFO, m -> m.reply(cluster.clusterInfo()));
+    vertx.setPeriodic(Math.max(1, Math.min(PENDING_WRITES_SWEEP_MILLIS_MAX, requestTimeoutMillis / 10)),
+        t -> failExpiredWrites());
     return Future.succeededFuture();
   }
 
@@ -226,14 +236,21 @@ public final class ApplyVerticle extends VerticleBase {
     long requestId = nextRequestId++;
     InternalRequest request = incoming.toBuilder()
         .setMemberId(membership.localMemberId()).setRequestId(requestId).build();
-    long timerId = vertx.setTimer(requestTimeoutMillis, t -> {
-      PendingWrite expired = pendingWrites.remove(requestId);
-      if (expired != null) {
-        fail(expired.message, leaderId == 0 ? Errors.DEADLINE_WITHOUT_LEADER : Errors.TIMEOUT);
-      }
-    });
-    pendingWrites.put(requestId, new PendingWrite(message, timerId));
+    pendingWrites.put(requestId, new PendingWrite(message, System.nanoTime() + requestTimeoutMillis * 1_000_000));
     vertx.eventBus().send(Addresses.RAFT, new Raft.Propose(requestId, request.toByteArray()));
+  }
+
+  private void failExpiredWrites() {
+    long now = System.nanoTime();
+    var oldestFirst = pendingWrites.values().iterator();
+    while (oldestFirst.hasNext()) {
+      PendingWrite pending = oldestFirst.next();
+      if (pending.deadlineNanos - now > 0) {
+        return;
+      }
+      oldestFirst.remove();
+      fail(pending.message, leaderId == 0 ? Errors.DEADLINE_WITHOUT_LEADER : Errors.TIMEOUT);
+    }
   }
 
   /**
@@ -267,7 +284,6 @@ public final class ApplyVerticle extends VerticleBase {
       if (pending == null) {
         cluster.onProposeFailed(failed.requestId());
       } else {
-        vertx.cancelTimer(pending.timerId);
         fail(pending.message, failed.noLeaderInTime() ? Errors.DEADLINE_WITHOUT_LEADER : Errors.NO_LEADER);
       }
     } else if (body instanceof Raft.ReadIndexDone done) {
@@ -613,7 +629,6 @@ public final class ApplyVerticle extends VerticleBase {
     if (request.getMemberId() == membership.localMemberId()) {
       PendingWrite pending = pendingWrites.remove(request.getRequestId());
       if (pending != null) {
-        vertx.cancelTimer(pending.timerId);
         if (result instanceof EtcdException e) {
           fail(pending.message, e);
         } else {
