@@ -52,7 +52,6 @@ import org.mapdb.Serializer;
  * with a commit.
  */
 public final class MvccStore implements Closeable {
-  static final Comparator<ByteString> KEY_ORDER = KeyOrder.INSTANCE;
   private static final String META_CURRENT_REV = "currentRevision";
   private static final String META_COMPACT_REV = "compactRevision";
   private static final String META_CONSISTENT_INDEX = "consistentIndex";
@@ -70,7 +69,7 @@ public final class MvccStore implements Closeable {
   /** Cluster state the server keeps with the data (members, cluster id): travels in snapshots. */
   private final BTreeMap<String, byte[]> cluster;
   private final BTreeMap<String, byte[]> auth;
-  private final TreeMap<ByteString, KeyIndex> index = new TreeMap<>(KEY_ORDER);
+  private final TreeMap<ByteString, KeyIndex> index = new TreeMap<>(KeyOrder.INSTANCE);
   /**
    * Live values kept on the heap (in their key's index) so reads at the current revision skip the
    * file; bounded, so a large store's values stay in the memory-mapped file only (each value would
@@ -515,7 +514,7 @@ public final class MvccStore implements Closeable {
     if (end.isEmpty()) {
       return index.tailMap(key, true).values();
     }
-    if (KEY_ORDER.compare(key, end) >= 0) {
+    if (KeyOrder.INSTANCE.compare(key, end) >= 0) {
       return List.of();
     }
     return index.subMap(key, true, end, false).values();
@@ -606,8 +605,8 @@ public final class MvccStore implements Closeable {
         case VERSION -> Comparator.comparingLong(KeyValue::getVersion);
         case CREATE -> Comparator.comparingLong(KeyValue::getCreateRevision);
         case MOD -> Comparator.comparingLong(KeyValue::getModRevision);
-        case VALUE -> Comparator.comparing(KeyValue::getValue, KEY_ORDER);
-        default -> Comparator.comparing(KeyValue::getKey, KEY_ORDER);
+        case VALUE -> Comparator.comparing(KeyValue::getValue, KeyOrder.INSTANCE);
+        default -> Comparator.comparing(KeyValue::getKey, KeyOrder.INSTANCE);
       };
       // stable, like Go's insertion sort for small result sets: ties stay in key order
       kvs.sort(order == RangeRequest.SortOrder.DESCEND ? c.reversed() : c);
@@ -787,7 +786,7 @@ public final class MvccStore implements Closeable {
 
   /** Deletes the given keys in one revision, in key order (lease revocation); gone keys are skipped. */
   public synchronized WriteResult<Void> deleteKeys(Collection<ByteString> keys) {
-    TreeSet<ByteString> sorted = new TreeSet<>(KEY_ORDER);
+    TreeSet<ByteString> sorted = new TreeSet<>(KeyOrder.INSTANCE);
     sorted.addAll(keys);
     WriteTxn tx = new WriteTxn();
     for (ByteString k : sorted) {
@@ -839,7 +838,7 @@ public final class MvccStore implements Closeable {
     switch (c.getTarget()) {
       case VALUE -> {
         ByteString v = c.getTargetUnionCase() == Compare.TargetUnionCase.VALUE ? c.getValue() : ByteString.EMPTY;
-        result = KEY_ORDER.compare(kv.getValue(), v);
+        result = KeyOrder.INSTANCE.compare(kv.getValue(), v);
       }
       case CREATE -> result = Long.compare(kv.getCreateRevision(),
           c.getTargetUnionCase() == Compare.TargetUnionCase.CREATE_REVISION ? c.getCreateRevision() : 0);
@@ -923,7 +922,7 @@ public final class MvccStore implements Closeable {
     for (ByteString[] span : spans) {
       ByteString end = span[1];
       boolean in = end == null ? span[0].equals(key)
-          : KEY_ORDER.compare(span[0], key) <= 0 && (end.isEmpty() || KEY_ORDER.compare(key, end) < 0);
+          : KeyOrder.INSTANCE.compare(span[0], key) <= 0 && (end.isEmpty() || KeyOrder.INSTANCE.compare(key, end) < 0);
       if (in) {
         return true;
       }

@@ -85,13 +85,13 @@ public final class RequestValidator {
    */
   private record Span(ByteString begin, ByteString end) {
     boolean contains(ByteString k) {
-      return MvccStore.KEY_ORDER.compare(begin, k) <= 0
-          && (end.isEmpty() || MvccStore.KEY_ORDER.compare(k, end) < 0);
+      return KeyOrder.INSTANCE.compare(begin, k) <= 0
+          && (end.isEmpty() || KeyOrder.INSTANCE.compare(k, end) < 0);
     }
 
     /** etcd merges a nested txn's deletes by intersecting them with ["\0", +inf). */
     boolean reachesAboveZero() {
-      return end.isEmpty() || MvccStore.KEY_ORDER.compare(ByteString.copyFrom(new byte[] {0}), end) < 0;
+      return end.isEmpty() || KeyOrder.INSTANCE.compare(ByteString.copyFrom(new byte[] {0}), end) < 0;
     }
   }
 
