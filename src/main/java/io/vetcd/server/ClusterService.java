@@ -71,6 +71,10 @@ public final class ClusterService {
   private final LongSupplier leaderId;
   private final Map<Long, Pending> pending = new HashMap<>();
   private long nextRequestId = 1;
+  /** Calls held on a member that knows no leader, each with one poll timer; bounded. */
+  private int callsAwaitingLeader;
+  private static final int CALLS_AWAITING_LEADER_MAX = 256;
+  private static final long LEADER_POLL_MILLIS = 100;
   private boolean strictReconfigCheck = true;
 
   /** etcd's {@code HealthInterval}: a peer counts as active once connected this long. */
@@ -101,6 +105,28 @@ public final class ClusterService {
   /** A member change from a client: answered here if this member leads, else by the leader. */
   public void onRequest(Message<Object> message) {
     com.google.protobuf.Message request = (com.google.protobuf.Message) message.body();
+    if (!leader.getAsBoolean() && leaderId.getAsLong() == 0) {
+      // As etcd: the member that got the call checks it against its own view, then its change waits
+      // for a leader (etcd's proposal waits in raft) until the request timeout.
+      if (callsAwaitingLeader >= CALLS_AWAITING_LEADER_MAX) {
+        ApplyVerticle.fail(message, Errors.NO_LEADER);
+        return;
+      }
+      callsAwaitingLeader++;
+      checkWithoutLeader(request).onComplete(ar -> {
+        if (ar.failed()) {
+          callsAwaitingLeader--;
+          fail(message, ar.cause());
+        } else {
+          awaitLeader(message, request, System.nanoTime() + timeoutMillis * 1_000_000);
+        }
+      });
+      return;
+    }
+    handle(message, request);
+  }
+
+  private void handle(Message<Object> message, com.google.protobuf.Message request) {
     if (!leader.getAsBoolean()) {
       forward(message, request);
       return;
@@ -112,6 +138,44 @@ public final class ClusterService {
         fail(message, ar.cause());
       }
     });
+  }
+
+  /** Holds a call until a leader is known (then handles it) or its deadline passes. */
+  private void awaitLeader(Message<Object> message, com.google.protobuf.Message request, long deadlineNanos) {
+    if (leader.getAsBoolean() || leaderId.getAsLong() != 0) {
+      callsAwaitingLeader--;
+      handle(message, request);
+    } else if (System.nanoTime() - deadlineNanos >= 0) {
+      callsAwaitingLeader--;
+      ApplyVerticle.fail(message, Errors.TIMEOUT);
+    } else {
+      vertx.setTimer(LEADER_POLL_MILLIS, t -> awaitLeader(message, request, deadlineNanos));
+    }
+  }
+
+  /**
+   * What etcd's member checks before it proposes a change, with no leader to ask: member URLs and
+   * {@code --strict-reconfig-check} for an add, the strict check for a remove; update and promote have
+   * none (etcd validates those when the change is applied, or on the leader).
+   */
+  private Future<Void> checkWithoutLeader(com.google.protobuf.Message request) {
+    try {
+      if (request instanceof MemberAddRequest add) {
+        checkUrlSyntax(add.getPeerURLsList());
+        return mayAdd(Member.newBuilder().setIsLearner(add.getIsLearner()).build());
+      } else if (request instanceof MemberRemoveRequest remove) {
+        return mayRemove(memberOrStub(remove.getID()));
+      }
+      return Future.succeededFuture();
+    } catch (EtcdException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  /** The member with this id, or one that has only the id (a voter, as etcd assumes for unknown ids). */
+  private Member memberOrStub(long id) {
+    Member m = table.get(id);
+    return m != null ? m : Member.newBuilder().setID(id).build();
   }
 
   private static byte kindOf(com.google.protobuf.Message request) {
@@ -198,21 +262,32 @@ public final class ClusterService {
   private Future<com.google.protobuf.Message> execute(com.google.protobuf.Message request) {
     try {
       if (request instanceof MemberAddRequest add) {
-        List<String> urls = checkUrls(add.getPeerURLsList(), 0);
-        if (add.getIsLearner() && table.learners().size() >= MAX_LEARNERS) {
-          throw TOO_MANY_LEARNERS;
-        }
+        // etcd's order: URL syntax, the strict check, then (when applying) id, peer URLs, learner count
+        List<String> urls = checkUrlSyntax(add.getPeerURLsList());
         long id = newMemberId(urls);
-        if (table.get(id) != null || table.isRemoved(id)) {
-          throw Errors.MEMBER_EXIST;
-        }
         Member m = Member.newBuilder().setID(id).addAllPeerURLs(add.getPeerURLsList())
             .setIsLearner(add.getIsLearner()).build();
-        return mayAdd(m).compose(ok ->
-            propose(request, add.getIsLearner() ? ConfChangeType.ADD_LEARNER : ConfChangeType.ADD_NODE, m));
+        return mayAdd(m).compose(ok -> {
+          if (table.get(id) != null || table.isRemoved(id)) {
+            return Future.failedFuture(Errors.MEMBER_EXIST);
+          }
+          try {
+            checkUrlsUnused(urls, 0);
+          } catch (EtcdException e) {
+            return Future.failedFuture(e);
+          }
+          if (add.getIsLearner() && table.learners().size() >= MAX_LEARNERS) {
+            return Future.failedFuture(TOO_MANY_LEARNERS);
+          }
+          return propose(request, add.getIsLearner() ? ConfChangeType.ADD_LEARNER : ConfChangeType.ADD_NODE, m);
+        });
       } else if (request instanceof MemberRemoveRequest remove) {
-        Member m = existing(remove.getID());
-        return mayRemove(m).compose(ok -> propose(request, ConfChangeType.REMOVE_NODE, m));
+        // etcd's order: the strict check (an unknown id counts as a voter), then whether it exists
+        return mayRemove(memberOrStub(remove.getID())).compose(ok -> {
+          Member m = table.get(remove.getID());
+          return m == null ? Future.failedFuture(Errors.MEMBER_NOT_FOUND)
+              : propose(request, ConfChangeType.REMOVE_NODE, m);
+        });
       } else if (request instanceof MemberUpdateRequest update) {
         Member m = existing(update.getID());
         checkUrls(update.getPeerURLsList(), update.getID());
@@ -335,6 +410,13 @@ public final class ClusterService {
 
   /** Peer URLs must be URLs and not used by another member than {@code self}. */
   private List<String> checkUrls(List<String> urls, long self) {
+    List<String> sorted = checkUrlSyntax(urls);
+    checkUrlsUnused(urls, self);
+    return sorted;
+  }
+
+  /** Peer URLs must be etcd member URLs; returns them sorted. */
+  private static List<String> checkUrlSyntax(List<String> urls) {
     if (urls.isEmpty()) {
       throw BAD_PEER_URLS;
     }
@@ -343,12 +425,16 @@ public final class ClusterService {
         throw BAD_PEER_URLS;
       }
     }
+    return urls.stream().sorted().toList();
+  }
+
+  /** No member but {@code self} may already use one of these peer URLs. */
+  private void checkUrlsUnused(List<String> urls, long self) {
     for (Member m : table.members()) {
       if (m.getID() != self && m.getPeerURLsList().stream().anyMatch(urls::contains)) {
         throw Errors.PEER_URL_EXIST;
       }
     }
-    return urls.stream().sorted().toList();
   }
 
   /**
