@@ -96,7 +96,7 @@ public final class RaftVerticle extends VerticleBase {
   private int queuedTicks;
   private boolean persisting;
   /** The one thread that writes and fsyncs the WAL: kept warm, and the WAL is touched by one thread only. */
-  private io.vertx.core.WorkerExecutor walWorker;
+  private WalThread walThread;
   /** Term and vote of the last synced hard state (a change of either must be synced before any message). */
   private long syncedTerm = -1;
   private long syncedVote = -1;
@@ -166,7 +166,7 @@ public final class RaftVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     metrics = io.vetcd.metrics.MemberMetrics.of(vertx);
-    walWorker = vertx.createSharedWorkerExecutor("vetcd-wal-" + Long.toHexString(node.id()), 1);
+    walThread = new WalThread(context, "vetcd-wal-" + Long.toHexString(node.id()));
     probeTimerId = vertx.setPeriodic(PROBE_INTERVAL_MILLIS, t -> probePeers());
     RaftStatus.setLeader(vertx, 0);
     vertx.eventBus().localConsumer(Addresses.RAFT, this::onMessage);
@@ -212,16 +212,17 @@ public final class RaftVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    // walWorker is not closed here: a write in flight finishes on it; Vert.x closes it with this deployment.
     vertx.cancelTimer(timerId);
     vertx.cancelTimer(probeTimerId);
     stopping = true;
     Future<Void> closed = transport == null ? Future.succeededFuture() : transport.close();
     if (!persisting) {
+      walThread.close();
       return closed;
     }
     idle = io.vertx.core.Promise.promise();
-    return Future.all(closed, idle.future());
+    // the WAL thread ends after the write in flight
+    return Future.all(closed, idle.future()).onComplete(v -> walThread.close());
   }
 
   /** Test-only fault switch: drop all peer traffic to and from these members. */
@@ -484,11 +485,11 @@ public final class RaftVerticle extends VerticleBase {
     persisting = true;
     if (ready == null) {
       io.vetcd.wal.WalSnapshotMarker m = marker;
-      walWorker.executeBlocking(() -> {
+      walThread.submit(() -> {
         wal.saveSnapshotMarker(m);
         wal.releaseBefore(m.index() + 1);
         return null;
-      }, true).onComplete(ar -> {
+      }).onComplete(ar -> {
         if (ar.failed()) {
           log.error("WAL write failed; stopping the member", ar.cause());
           Runtime.getRuntime().halt(70);
@@ -538,7 +539,7 @@ public final class RaftVerticle extends VerticleBase {
     }
     deliverReadStates(ready);
     io.vetcd.wal.WalSnapshotMarker m = marker;
-    Future<Void> persisted = !mustWrite ? Future.succeededFuture() : walWorker.executeBlocking(() -> {
+    Future<Void> persisted = !mustWrite ? Future.succeededFuture() : walThread.submit(() -> {
       if (m != null) {
         wal.saveSnapshotMarker(m);
       }
@@ -552,7 +553,7 @@ public final class RaftVerticle extends VerticleBase {
         wal.releaseBefore(m.index() + 1);
       }
       return null;
-    }, true);
+    });
     persisted.onComplete(ar -> {
       if (stopping) {
         persisting = false;
@@ -736,13 +737,13 @@ public final class RaftVerticle extends VerticleBase {
           }
           WalHardState hardState = ready.hardState() == null ? null : new WalHardState(ready.hardState().term(),
               ready.hardState().votedFor(), ready.hardState().commit());
-          return walWorker.executeBlocking(() -> {
+          return walThread.submit(() -> {
             wal.saveSnapshotMarker(new io.vetcd.wal.WalSnapshotMarker(snap.index(), snap.term()));
             wal.append(walEntries, hardState);
             wal.sync();
             wal.releaseBefore(snap.index() + 1);
             return null;
-          }, true);
+          });
         })
         .onComplete(ar -> {
           if (ar.failed()) {
