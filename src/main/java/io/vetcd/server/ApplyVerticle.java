@@ -692,6 +692,9 @@ public final class ApplyVerticle extends VerticleBase {
         }
         return MemberListResponse.newBuilder().setHeader(header()).addAllMembers(members()).build();
       }
+      case HEALTH_CHECK -> {
+        return io.vetcd.pb.RangeResponse.newBuilder().setHeader(header()).build();
+      }
       default -> throw new IllegalStateException("unknown request in raft entry " + entry.index());
     }
   }

@@ -273,6 +273,13 @@ class GatewayTest {
     assertEquals("{\"health\":\"true\"}", member.get("/health?serializable=true").body());
     assertEquals("{\"health\":\"true\"}", member.get("/health?exclude=NOSPACE").body());
     assertEquals(405, member.post("/health", "").statusCode());
+    // As etcd 3.4's: each check commits an entry through raft (serializable or not), and no revision.
+    JsonObject before = member.call("/v3/maintenance/status", "{}");
+    member.get("/health");
+    member.get("/health?serializable=true");
+    JsonObject after = member.call("/v3/maintenance/status", "{}");
+    assertEquals(Long.parseLong(before.getString("raftIndex")) + 2, Long.parseLong(after.getString("raftIndex")));
+    assertEquals(before.getJsonObject("header").getString("revision"), after.getJsonObject("header").getString("revision"));
 
     HttpResponse<String> version = member.get("/version");
     assertEquals(new JsonObject().put("etcdserver", "3.4.23").put("etcdcluster", "3.4.0"),

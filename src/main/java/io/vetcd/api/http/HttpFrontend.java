@@ -23,6 +23,7 @@ import java.util.stream.Collectors;
  * {@code /readyz}, {@code /version} and {@code /metrics}.
  */
 public final class HttpFrontend {
+  private final Vertx vertx;
   private final String serverVersion;
   private final Calls calls;
   private final Gateway gateway;
@@ -30,6 +31,7 @@ public final class HttpFrontend {
 
   public HttpFrontend(Vertx vertx, String serverVersion, long localMemberId, long maxRequestBytes, int maxTxnOps,
       long quotaBackendBytes, long requestTimeoutMillis) {
+    this.vertx = vertx;
     this.serverVersion = serverVersion;
     this.calls = new Calls(vertx, localMemberId, maxRequestBytes, maxTxnOps, requestTimeoutMillis);
     this.gateway = new Gateway(vertx, calls, new Recipes(new BusClient(vertx, requestTimeoutMillis)), maxRequestBytes);
@@ -103,21 +105,27 @@ public final class HttpFrontend {
 
   // ---- health ----
 
+  /** etcd 3.4's /health waits this long for its entry to commit. */
+  static final long HEALTH_COMMIT_TIMEOUT_MILLIS = 1000;
+
   /**
-   * {@code /health} as etcd 3.4: unhealthy when an alarm is raised (except those named by
-   * {@code ?exclude=}), or when a read of the key "health" fails — through raft, or locally with
-   * {@code ?serializable=true}.
+   * {@code /health} as etcd 3.4.23: unhealthy when an alarm is raised (except those named by
+   * {@code ?exclude=}), when the member knows no leader, or when an entry proposed to raft is not
+   * applied within a second. Every call takes a raft index, as etcd's (a v2 quorum GET) does;
+   * {@code ?serializable=true} (etcd 3.5's) is ignored, as 3.4.23 ignores it.
    */
   private void health(HttpServerRequest request) {
     Set<String> excluded = request.params().getAll("exclude").stream().collect(Collectors.toSet());
-    boolean serializable = "true".equals(request.getParam("serializable"));
     alarms().compose(alarms -> {
       for (AlarmMember alarm : alarms) {
         if (alarm.getAlarm() != AlarmType.NONE && !excluded.contains(alarm.getAlarm().name())) {
           return Future.failedFuture("alarm " + alarm.getAlarm().name() + " is raised");
         }
       }
-      return read(serializable);
+      if (io.vetcd.bus.RaftStatus.leader(vertx) == 0) {
+        return Future.failedFuture("no leader");
+      }
+      return committed();
     }).onComplete(ar -> {
       HttpServerResponse response = request.response();
       if (ar.succeeded()) {
@@ -167,6 +175,22 @@ public final class HttpFrontend {
         text(request, 200, body.append("ok\n").toString());
       }
     });
+  }
+
+  /** An entry that changes nothing, through raft, within {@link #HEALTH_COMMIT_TIMEOUT_MILLIS}. */
+  private Future<Object> committed() {
+    io.vertx.core.Promise<Object> done = io.vertx.core.Promise.promise();
+    long timer = vertx.setTimer(HEALTH_COMMIT_TIMEOUT_MILLIS, t -> done.tryFail("not committed within a second"));
+    calls.write(io.vetcd.pb.internal.InternalRequest.newBuilder()
+        .setHealthCheck(io.vetcd.pb.internal.HealthCheck.getDefaultInstance()).build()).onComplete(ar -> {
+          vertx.cancelTimer(timer);
+          if (ar.succeeded()) {
+            done.tryComplete(ar.result());
+          } else {
+            done.tryFail(ar.cause());
+          }
+        });
+    return done.future();
   }
 
   private Future<List<AlarmMember>> alarms() {
