@@ -46,7 +46,8 @@ import java.util.zip.CRC32C;
  * <p>Preallocation: the segment being written is zero-filled a few MiB ahead of its last record, so
  * that an fsync after an append only writes data, not the file's new size and block allocation (about
  * a third cheaper here, and the fsync is most of a single write's latency). A zero record header marks
- * the end of the log. A segment is cut back to its records when it is closed or rotated, so only the
+ * the end of the log, and so do fewer zero bytes than a header at the end of the file (the zero fill
+ * stops at the segment size). A segment is cut back to its records when it is closed or rotated, so only the
  * last segment of a member that crashed has zeros after its records.
  *
  * <h2>Recovery</h2>
@@ -582,6 +583,11 @@ public final class Wal implements Closeable {
                 String damage = null;
                 byte[] payload = null;
                 if (fileBytes - offset < RECORD_HEADER_BYTES) {
+                    byte[] tail = in.readNBytes((int) (fileBytes - offset));
+                    if (isLast && offset > 0 && isZero(tail)) {
+                        // preallocation stops at the segment size: fewer zeros than a header can end the log
+                        return new Scan(offset, null);
+                    }
                     damage = "torn record header";
                 } else {
                     in.readFully(header);

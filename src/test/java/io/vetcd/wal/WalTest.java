@@ -121,6 +121,42 @@ class WalTest {
     }
 
     @Test
+    void when_fewer_zeros_than_a_record_header_end_the_last_segment_then_that_is_the_end_of_the_log() throws IOException {
+        // The zero fill stops at the segment size, so a segment nearly full when the member died ends
+        // with its last record and a few zeros.
+        Path dir = tmp.resolve("w");
+        Path crashed;
+        long written;
+        try (Wal wal = Wal.open(dir)) {
+            wal.append(entries(1, 1, 5), new WalHardState(1, 1, 5));
+            wal.sync();
+            written = wal.sizeBytes();
+            crashed = copyOf(dir, "crashed");
+        }
+        Path segment = segmentFiles(crashed).get(0);
+        for (long zeros = 1; zeros < 9; zeros++) {
+            truncate(segment, written + zeros);
+            Path copy = copyOf(crashed, "crashed-" + zeros);
+            try (Wal wal = Wal.open(copy)) {
+                assertFalse(wal.recovered().tailRepaired(), zeros + " zeros");
+                assertEquals(0, wal.recovered().bytesTruncated());
+                assertEntries(entries(1, 1, 5), wal.recovered().entries());
+            }
+        }
+        // Fewer bytes than a header that are not all zeros are still a torn record.
+        truncate(segment, written);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(segment,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {0, 0, 7}), written);
+        }
+        try (Wal wal = Wal.open(crashed)) {
+            assertTrue(wal.recovered().tailRepaired());
+            assertEquals(3, wal.recovered().bytesTruncated());
+            assertEntries(entries(1, 1, 5), wal.recovered().entries());
+        }
+    }
+
+    @Test
     void when_bytes_follow_the_zero_header_that_ends_the_log_then_they_are_truncated_as_damage() throws IOException {
         Path dir = tmp.resolve("w");
         Path crashed;
@@ -284,17 +320,23 @@ class WalTest {
         }
         Path segment = segmentFiles(dir).get(0);
         assertEquals(recordEnd, Files.size(segment));
+        byte[] bytes = Files.readAllBytes(segment);
         for (long cut = recordStart; cut <= recordEnd; cut++) {
             Path copy = copyOf(dir, "cut" + cut);
             truncate(copy.resolve(segment.getFileName()), cut);
+            // A cut inside the record's length field can leave only zero bytes: the same bytes as the
+            // zero fill that ends a log, so they end it without a repair (nothing synced is lost).
+            boolean onlyZerosLeft = cut > recordStart && cut < recordEnd
+                && java.util.stream.IntStream.range((int) recordStart, (int) cut).allMatch(i -> bytes[i] == 0);
+            boolean torn = cut > recordStart && cut < recordEnd && !onlyZerosLeft;
             try (Wal wal = Wal.open(copy)) {
                 WalRecovered r = wal.recovered();
                 long c = cut;
                 assertEntries(cut == recordEnd ? entries(1, 1, 5) : entries(1, 1, 4), r.entries());
                 assertEquals(new WalHardState(1, 1, 4), r.hardState());
-                assertEquals(cut > recordStart && cut < recordEnd, r.tailRepaired(), () -> "cut at " + c);
-                assertEquals(cut < recordEnd ? cut - recordStart : 0, r.bytesTruncated(), () -> "cut at " + c);
-                assertEquals(cut < recordEnd ? recordStart : recordEnd, Files.size(copy.resolve(segment.getFileName())));
+                assertEquals(torn, r.tailRepaired(), () -> "cut at " + c);
+                assertEquals(torn ? cut - recordStart : 0, r.bytesTruncated(), () -> "cut at " + c);
+                assertEquals(torn ? recordStart : cut, Files.size(copy.resolve(segment.getFileName())));
             }
         }
     }
