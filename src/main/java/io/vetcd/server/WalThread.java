@@ -69,7 +69,12 @@ final class WalThread {
       Runnable task = tasks.poll();
       if (task != null) {
         queued.decrementAndGet();
-        task.run();
+        try {
+          task.run();
+        } catch (RuntimeException e) {
+          // only the hand-back can throw here (the work's own failures go to its future): Vert.x closed
+          org.slf4j.LoggerFactory.getLogger(WalThread.class).warn("cannot hand a WAL write's result back", e);
+        }
       } else if (closed) {
         return;
       } else {
