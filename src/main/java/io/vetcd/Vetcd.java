@@ -188,7 +188,7 @@ public final class Vetcd implements AutoCloseable {
         Raft.ReadIndexDone.class, Raft.ReadIndexFailed.class, Raft.Committed.class, Raft.State.class, Raft.ForwardToLeader.class, Raft.TransferLeader.class,
         Raft.Compact.class, Raft.PrepareSnapshot.class, Raft.SnapshotReady.class, Raft.InstallSnapshot.class,
         Raft.Installed.class, Raft.ProposeConfChange.class, Raft.LearnerProgress.class, Raft.ActivePeers.class, long[].class,
-        Watches.Revision.class, Watches.Revisions.class, Watches.Compacted.class, Watches.Frame.class, Watches.StreamClosed.class,
+        Watches.Revision.class, Watches.Revisions.class, Watches.Compacted.class, Watches.Frame.class, Watches.Refused.class, Watches.StreamClosed.class,
         Watches.StreamBlocked.class, Watches.StreamDrained.class, WatchResponse.class)) {
       registerCodec(vertx, type);
     }

@@ -231,10 +231,11 @@ public final class AuthGate {
       h.store.checkRange(who, create.getKey(), create.getRangeEnd());
       return null;
     } catch (EtcdException e) {
-      // The header must be present: etcd's Go client dereferences it.
+      // The watch verticle adds the header (etcd's Go client dereferences it). The reason is the
+      // gRPC error's text, as etcd sends it: user name is empty without a token, else permission denied.
       return WatchResponse.newBuilder().setHeader(io.vetcd.pb.ResponseHeader.getDefaultInstance())
           .setWatchId(-1).setCreated(true).setCanceled(true)
-          .setCancelReason(AuthErrors.WATCH_PERMISSION_DENIED_REASON).build();
+          .setCancelReason("rpc error: code = " + e.code().goName() + " desc = " + e.getMessage()).build();
     }
   }
 

@@ -10,7 +10,6 @@ import io.vetcd.bus.Raft;
 import io.vetcd.errors.Errors;
 import io.vetcd.errors.EtcdException;
 import io.vetcd.errors.GrpcCode;
-import io.vetcd.lease.Lessor;
 import io.vetcd.mvcc.RequestValidator;
 import io.vetcd.pb.*;
 import io.vetcd.pb.internal.InternalRequest;
@@ -89,13 +88,9 @@ public final class Calls {
   // ---- Lease ----
 
   public Future<LeaseGrantResponse> leaseGrant(LeaseGrantRequest r) {
-    return checked(() -> {
-      if (r.getTTL() > Lessor.TTL_SECONDS_MAX) {
-        throw Errors.LEASE_TTL_TOO_LARGE;
-      }
-      // etcd 3.4 takes any non-zero ID, negative ones too (0 asks the member to choose one).
-      return write(InternalRequest.newBuilder().setLeaseGrant(r).build());
-    });
+    // etcd 3.4 takes any non-zero ID, negative ones too (0 asks the member to choose one). A TTL
+    // over the maximum fails when applied, as etcd's lessor refuses it: the entry takes a raft index.
+    return checked(() -> write(InternalRequest.newBuilder().setLeaseGrant(r).build()));
   }
 
   public Future<LeaseRevokeResponse> leaseRevoke(LeaseRevokeRequest r) {

@@ -37,9 +37,6 @@ public final class AuthErrors {
   public static final EtcdException MAINTENANCE_PERMISSION_DENIED = e(UNKNOWN, "auth: permission denied");
   public static final EtcdException MAINTENANCE_USER_EMPTY = e(UNKNOWN, "auth: user name is empty");
   public static final EtcdException MAINTENANCE_USER_NOT_FOUND = e(UNKNOWN, "auth: user name not found");
-  /** The cancel reason of a watch the user may not read (the gRPC error's text, as etcd sends it). */
-  public static final String WATCH_PERMISSION_DENIED_REASON =
-      "rpc error: code = PermissionDenied desc = etcdserver: permission denied";
 
   private static EtcdException e(GrpcCode code, String message) {
     return new EtcdException(code, message);

@@ -28,6 +28,9 @@ public final class Watches {
   /** A frame from a client watch stream; responses go to {@link Addresses#watchStream}(streamKey). */
   public record Frame(String streamKey, WatchRequest request) {}
 
+  /** A create request auth refused: the watch verticle sends {@code refusal} with its header, in stream order. */
+  public record Refused(String streamKey, io.vetcd.pb.WatchResponse refusal) {}
+
   public record StreamClosed(String streamKey) {}
 
   /** The stream's client cannot keep up (its write queue is full) / has drained it. */

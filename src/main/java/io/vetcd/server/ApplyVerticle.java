@@ -1011,7 +1011,9 @@ public final class ApplyVerticle extends VerticleBase {
       errors.add(Errors.NO_LEADER.getMessage());
     }
     for (AlarmMember alarm : alarms()) {
-      errors.add("memberID:" + Long.toUnsignedString(alarm.getMemberID()) + " alarm:" + alarm.getAlarm() + " ");
+      // Go's compact text of the AlarmMember, which leaves out a field at its zero value
+      errors.add((alarm.getMemberID() == 0 ? "" : "memberID:" + Long.toUnsignedString(alarm.getMemberID()) + " ")
+          + "alarm:" + alarm.getAlarm() + " ");
     }
     return errors;
   }

@@ -68,6 +68,9 @@ public final class WatchVerticle extends VerticleBase {
       send(hub.cancelCompacted());
     } else if (body instanceof Watches.Frame frame) {
       onFrame(frame);
+    } else if (body instanceof Watches.Refused refused) {
+      send(List.of(new io.vetcd.watch.Outgoing(streamId(refused.streamKey()), refused.refusal(),
+          hub.currentRevision())));
     } else if (body instanceof Watches.StreamClosed closed) {
       Long id = streamIds.remove(closed.streamKey());
       if (id != null) {
@@ -98,12 +101,16 @@ public final class WatchVerticle extends VerticleBase {
     send(hub.onRevisions(revisions));
   }
 
-  private void onFrame(Watches.Frame frame) {
-    long streamId = streamIds.computeIfAbsent(frame.streamKey(), key -> {
+  private long streamId(String streamKey) {
+    return streamIds.computeIfAbsent(streamKey, key -> {
       long id = nextStreamId++;
       streamKeys.put(id, key);
       return id;
     });
+  }
+
+  private void onFrame(Watches.Frame frame) {
+    long streamId = streamId(frame.streamKey());
     WatchRequest request = frame.request();
     switch (request.getRequestUnionCase()) {
       case CREATE_REQUEST -> send(hub.create(streamId, request.getCreateRequest()));

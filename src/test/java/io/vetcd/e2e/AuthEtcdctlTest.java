@@ -139,6 +139,11 @@ class AuthEtcdctlTest {
     assertEquals(5, r.exitCode(), r.toString());
     assertEquals("watch was canceled (rpc error: code = PermissionDenied desc = etcdserver: permission denied)\n"
         + "Error: watch is canceled by the server\n", r.stderr(), r.toString());
+    // without a user, as etcd 3.4.23: the reason is the missing user name
+    Etcdctl.Result anonymous = ctl.run(Duration.ofSeconds(15), null, "watch", "app/x");
+    assertEquals(5, anonymous.exitCode(), anonymous.toString());
+    assertEquals("watch was canceled (rpc error: code = InvalidArgument desc = etcdserver: user name is empty)\n"
+        + "Error: watch is canceled by the server\n", anonymous.stderr(), anonymous.toString());
     try (Etcdctl.Background watch = ctl.start("--user=alice:apw", "watch", "app/", "--prefix")) {
       // etcdctl prints nothing when the watch is created: retry the put until the event shows
       String line = null;

@@ -123,7 +123,7 @@ public final class GrpcFrontend {
         request.handler(frame -> {
           WatchResponse refused = frame.hasCreateRequest() ? auth.refuseWatch(caller, frame.getCreateRequest()) : null;
           if (refused != null) {
-            response.write(refused);
+            vertx.eventBus().send(Addresses.WATCH, new Watches.Refused(streamKey, refused));
           } else {
             vertx.eventBus().send(Addresses.WATCH, new Watches.Frame(streamKey, frame));
           }

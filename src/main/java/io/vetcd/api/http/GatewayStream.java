@@ -141,7 +141,7 @@ abstract class GatewayStream {
       WatchRequest frame = (WatchRequest) request;
       WatchResponse refused = frame.hasCreateRequest() ? refuse.apply(frame.getCreateRequest()) : null;
       if (refused != null) {
-        sink.write(GatewayJson.result(refused));
+        vertx.eventBus().send(Addresses.WATCH, new Watches.Refused(streamKey, refused));
       } else {
         vertx.eventBus().send(Addresses.WATCH, new Watches.Frame(streamKey, frame));
       }
