@@ -386,6 +386,9 @@ public final class AuthStore {
         yield AuthRoleDeleteResponse.newBuilder().setHeader(header).build();
       }
       case AUTH_ROLE_GRANT_PERMISSION -> {
+        if (!request.getAuthRoleGrantPermission().hasPerm()) {
+          throw io.vetcd.errors.Errors.PERMISSION_NOT_GIVEN; // etcd 3.4.23 crashes here; 3.5 answers this, when applying
+        }
         grantPermission(request.getAuthRoleGrantPermission().getName(), request.getAuthRoleGrantPermission().getPerm());
         yield AuthRoleGrantPermissionResponse.newBuilder().setHeader(header).build();
       }

@@ -37,6 +37,26 @@ class GatewayAuthWatchTest {
   }
 
   @Test
+  void a_role_grant_without_a_permission_is_refused() throws Exception {
+    String token = new JsonObject(member.post("/v3/auth/authenticate", "{\"name\":\"root\",\"password\":\"r\"}")
+        .body()).getString("token");
+    HttpResponse<String> added = member.http.send(HttpRequest.newBuilder(member.uri("/v3/auth/role/add"))
+        .header("Authorization", token).POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"r\"}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, added.statusCode(), added.body());
+    HttpResponse<String> grant = member.http.send(HttpRequest.newBuilder(member.uri("/v3/auth/role/grant"))
+        .header("Authorization", token).POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"r\"}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(400, grant.statusCode(), grant.body());
+    assertEquals("etcdserver: permission not given", new JsonObject(grant.body()).getString("error"));
+    HttpResponse<String> role = member.http.send(HttpRequest.newBuilder(member.uri("/v3/auth/role/get"))
+        .header("Authorization", token).POST(HttpRequest.BodyPublishers.ofString("{\"role\":\"r\"}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, role.statusCode(), role.body());
+    assertTrue(!new JsonObject(role.body()).containsKey("perm"), role.body());
+  }
+
+  @Test
   void an_anonymous_watch_is_canceled_with_the_missing_user_name_and_a_header() throws Exception {
     HttpResponse<InputStream> response = member.http.sendAsync(HttpRequest.newBuilder(member.uri("/v3/watch"))
         .POST(HttpRequest.BodyPublishers.ofString("{\"create_request\":{\"key\":\"a2V5\"}}")).build(),
