@@ -392,7 +392,9 @@ public final class Vetcd implements AutoCloseable {
       });
       server.requestHandler(request -> {
         String contentType = request.getHeader("content-type");
-        if (contentType != null && contentType.startsWith("application/grpc")) {
+        // gRPC is HTTP/2 only: over HTTP/1.x etcd's listener hands even a gRPC content type to the gateway
+        if (contentType != null && contentType.startsWith("application/grpc")
+            && request.version() == io.vertx.core.http.HttpVersion.HTTP_2) {
           grpc.server().handle(request);
         } else {
           http.handle(request);

@@ -273,6 +273,13 @@ class GatewayTest {
     assertEquals("{\"health\":\"true\"}", member.get("/health?serializable=true").body());
     assertEquals("{\"health\":\"true\"}", member.get("/health?exclude=NOSPACE").body());
     assertEquals(405, member.post("/health", "").statusCode());
+    // gRPC is HTTP/2 only: over HTTP/1.1 a gRPC content type still reaches the gateway, as in etcd
+    HttpResponse<String> grpcTyped = member.http.send(java.net.http.HttpRequest.newBuilder(member.uri("/v3/kv/range"))
+        .header("Content-Type", "application/grpc")
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"key\":\"YQ==\"}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, grpcTyped.statusCode(), grpcTyped.body());
+    assertTrue(new JsonObject(grpcTyped.body()).containsKey("header"), grpcTyped.body());
     // As etcd 3.4's: each check commits an entry through raft (serializable or not), and no revision.
     JsonObject before = member.call("/v3/maintenance/status", "{}");
     member.get("/health");
