@@ -273,6 +273,17 @@ class GatewayTest {
     assertEquals("{\"health\":\"true\"}", member.get("/health?serializable=true").body());
     assertEquals("{\"health\":\"true\"}", member.get("/health?exclude=NOSPACE").body());
     assertEquals(405, member.post("/health", "").statusCode());
+    // a path that is not clean is redirected to the clean one, as Go's ServeMux does
+    HttpResponse<String> moved = member.get("//version");
+    assertEquals(301, moved.statusCode());
+    assertEquals("/version", moved.headers().firstValue("location").orElse(""));
+    assertEquals("<a href=\"/version\">Moved Permanently</a>.\n\n", moved.body());
+    HttpResponse<String> movedPost = member.post("/v3/./kv//range?x=1", "{}");
+    assertEquals(301, movedPost.statusCode());
+    assertEquals("/v3/kv/range?x=1", movedPost.headers().firstValue("location").orElse(""));
+    assertEquals("", movedPost.body());
+    assertEquals("/", io.vetcd.api.http.HttpFrontend.cleanPath("/.."));
+    assertEquals("/v3/kv/range/", io.vetcd.api.http.HttpFrontend.cleanPath("/v3/x/../kv/range/"));
     // gRPC is HTTP/2 only: over HTTP/1.1 a gRPC content type still reaches the gateway, as in etcd
     HttpResponse<String> grpcTyped = member.http.send(java.net.http.HttpRequest.newBuilder(member.uri("/v3/kv/range"))
         .header("Content-Type", "application/grpc")

@@ -63,6 +63,11 @@ public final class HttpFrontend {
       return;
     }
     String path = request.path();
+    String clean = cleanPath(path);
+    if (!clean.equals(path)) {
+      redirect(request, clean + (request.query() == null ? "" : "?" + request.query()));
+      return;
+    }
     if (Gateway.isGatewayPath(path)) {
       gateway.handle(request);
       return;
@@ -203,6 +208,45 @@ public final class HttpFrontend {
   }
 
   // ---- plumbing ----
+
+  /** Go's ServeMux path cleaning: one slash at a time, no "." or ".." segments, a trailing slash kept. */
+  public static String cleanPath(String path) {
+    if (path == null || path.isEmpty()) {
+      return "/";
+    }
+    java.util.ArrayDeque<String> segments = new java.util.ArrayDeque<>();
+    for (String segment : path.split("/")) {
+      if (segment.isEmpty() || segment.equals(".")) {
+        continue;
+      }
+      if (segment.equals("..")) {
+        segments.pollLast();
+      } else {
+        segments.addLast(segment);
+      }
+    }
+    String clean = "/" + String.join("/", segments);
+    if (path.endsWith("/") && !clean.equals("/")) {
+      clean += "/";
+    }
+    return clean;
+  }
+
+  /** As Go's ServeMux does for a path that is not clean: 301 to the clean one (a body for GET only). */
+  private static void redirect(HttpServerRequest request, String location) {
+    HttpServerResponse response = request.response().setStatusCode(301).putHeader("Location", location);
+    boolean get = request.method() == HttpMethod.GET;
+    if (get || request.method() == HttpMethod.HEAD) {
+      response.putHeader("Content-Type", "text/html; charset=utf-8");
+    }
+    if (get) {
+      String escaped = location.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+          .replace("\"", "&#34;").replace("'", "&#39;");
+      response.end("<a href=\"" + escaped + "\">Moved Permanently</a>.\n\n");
+    } else {
+      response.end();
+    }
+  }
 
   private static boolean getOnly(HttpServerRequest request) {
     if (request.method() == HttpMethod.GET || request.method() == HttpMethod.HEAD) {
