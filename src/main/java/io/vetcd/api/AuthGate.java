@@ -233,8 +233,7 @@ public final class AuthGate {
     } catch (EtcdException e) {
       // The watch verticle adds the header (etcd's Go client dereferences it). The reason is the
       // gRPC error's text, as etcd sends it: user name is empty without a token, else permission denied.
-      return WatchResponse.newBuilder().setHeader(io.vetcd.pb.ResponseHeader.getDefaultInstance())
-          .setWatchId(-1).setCreated(true).setCanceled(true)
+      return WatchResponse.newBuilder().setWatchId(-1).setCreated(true).setCanceled(true)
           .setCancelReason("rpc error: code = " + e.code().goName() + " desc = " + e.getMessage()).build();
     }
   }
