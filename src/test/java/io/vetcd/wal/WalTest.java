@@ -87,19 +87,26 @@ class WalTest {
         }
     }
 
+    /** A copy of a WAL as a crash (kill -9, power loss) leaves it, and the bytes of its records. */
+    record Crashed(Path dir, long recordBytes) {}
+
+    /** Writes entries 1..5 (and {@code hardState} if not null) into {@code dir}, syncs, copies, closes. */
+    Crashed crashAfterFiveEntries(Path dir, WalHardState hardState) throws IOException {
+        try (Wal wal = Wal.open(dir)) {
+            wal.append(entries(1, 1, 5), hardState);
+            wal.sync();
+            return new Crashed(copyOf(dir, "crashed"), wal.sizeBytes());
+        }
+    }
+
     // ---------------------------------------------------------------- tests
 
     @Test
     void when_a_member_crashes_then_the_zero_filled_tail_is_the_end_of_the_log_not_damage() throws IOException {
         Path dir = tmp.resolve("w");
-        Path crashed;
-        long written;
-        try (Wal wal = Wal.open(dir)) {
-            wal.append(entries(1, 1, 5), new WalHardState(1, 1, 5));
-            wal.sync();
-            written = wal.sizeBytes();
-            crashed = copyOf(dir, "crashed"); // the files as a crash (kill -9, power loss) leaves them
-        }
+        Crashed crash = crashAfterFiveEntries(dir, new WalHardState(1, 1, 5));
+        Path crashed = crash.dir();
+        long written = crash.recordBytes();
         Path segment = segmentFiles(crashed).get(0);
         assertTrue(Files.size(segment) > written, "the synced segment is zero-filled ahead of its records");
         try (Wal wal = Wal.open(crashed)) {
@@ -124,15 +131,9 @@ class WalTest {
     void when_fewer_zeros_than_a_record_header_end_the_last_segment_then_that_is_the_end_of_the_log() throws IOException {
         // The zero fill stops at the segment size, so a segment nearly full when the member died ends
         // with its last record and a few zeros.
-        Path dir = tmp.resolve("w");
-        Path crashed;
-        long written;
-        try (Wal wal = Wal.open(dir)) {
-            wal.append(entries(1, 1, 5), new WalHardState(1, 1, 5));
-            wal.sync();
-            written = wal.sizeBytes();
-            crashed = copyOf(dir, "crashed");
-        }
+        Crashed crash = crashAfterFiveEntries(tmp.resolve("w"), new WalHardState(1, 1, 5));
+        Path crashed = crash.dir();
+        long written = crash.recordBytes();
         Path segment = segmentFiles(crashed).get(0);
         for (long zeros = 1; zeros < 9; zeros++) {
             truncate(segment, written + zeros);
@@ -158,15 +159,9 @@ class WalTest {
 
     @Test
     void when_bytes_follow_the_zero_header_that_ends_the_log_then_they_are_truncated_as_damage() throws IOException {
-        Path dir = tmp.resolve("w");
-        Path crashed;
-        long written;
-        try (Wal wal = Wal.open(dir)) {
-            wal.append(entries(1, 1, 5), null);
-            wal.sync();
-            written = wal.sizeBytes();
-            crashed = copyOf(dir, "crashed");
-        }
+        Crashed crash = crashAfterFiveEntries(tmp.resolve("w"), null);
+        Path crashed = crash.dir();
+        long written = crash.recordBytes();
         Path segment = segmentFiles(crashed).get(0);
         long fileBytes = Files.size(segment);
         flipByte(segment, written + 100); // e.g. the later sector of a record whose first one was lost
