@@ -70,6 +70,14 @@ public final class MvccStore implements Closeable {
   private final BTreeMap<String, byte[]> cluster;
   private final BTreeMap<String, byte[]> auth;
   private final TreeMap<ByteString, KeyIndex> index = new TreeMap<>(KeyOrder.INSTANCE);
+  // Counted under the store's lock, read without it (metrics scrapes must not wait for a write).
+  /** Keys with a live generation (etcd_debugging_mvcc_keys_total). */
+  private volatile long liveKeys;
+  /** etcd's mvcc operation counts: ranges (compares and prev_kv reads too), puts, deletes, txns. */
+  private volatile long rangeOps;
+  private volatile long putOps;
+  private volatile long deleteOps;
+  private volatile long txnCount;
   /**
    * Live values kept on the heap (in their key's index) so reads at the current revision skip the
    * file; bounded, so a large store's values stay in the memory-mapped file only (each value would
@@ -239,9 +247,38 @@ public final class MvccStore implements Closeable {
       cache(ki, kv);
     }
     bytesInUse = bytes;
+    countLiveKeys();
     currentRev = Math.max(1, Math.max(maxMain, meta.getOrDefault(META_CURRENT_REV, 1L)));
     compactRev = meta.getOrDefault(META_COMPACT_REV, -1L);
     consistentIndex = meta.getOrDefault(META_CONSISTENT_INDEX, 0L);
+  }
+
+  private void countLiveKeys() {
+    long live = 0;
+    for (KeyIndex ki : index.values()) {
+      if (ki.isLive()) {
+        live++;
+      }
+    }
+    liveKeys = live;
+  }
+
+  /** The operation counts etcd's mvcc layer reports, as of now. */
+  public record OpCounts(long ranges, long puts, long deletes, long txns, long keys) {}
+
+  public OpCounts opCounts() {
+    return new OpCounts(rangeOps, putOps, deleteOps, txnCount, liveKeys);
+  }
+
+  private long opsSoFar() {
+    return rangeOps + putOps + deleteOps;
+  }
+
+  /** As etcd's metrics txn: a store transaction of more than one operation counts as a txn. */
+  private void countTxn(long opsBefore) {
+    if (opsSoFar() - opsBefore > 1) {
+      txnCount++;
+    }
   }
 
   private static KeyValue parse(byte[] v) {
@@ -553,6 +590,7 @@ public final class MvccStore implements Closeable {
   }
 
   public synchronized RangeResponse.Builder range(RangeRequest r) {
+    rangeOps++;
     return doRange(r, currentRev);
   }
 
@@ -662,6 +700,9 @@ public final class MvccStore implements Closeable {
         ki = new KeyIndex(key);
         index.put(key, ki);
       }
+      if (!ki.isLive()) {
+        liveKeys++;
+      }
       ki.put(idx);
       cache(ki, kv);
       changes.add(kv);
@@ -680,6 +721,7 @@ public final class MvccStore implements Closeable {
       treePut(RevisionKey.tombstone(idx), kv.toByteArray());
       uncache(ki);
       ki.tombstone(idx);
+      liveKeys--;
       changes.add(kv);
       tombstones.add(true);
     }
@@ -735,8 +777,10 @@ public final class MvccStore implements Closeable {
 
   public synchronized WriteResult<PutResponse> put(PutRequest p) {
     checkLease(p.getLease());
+    long opsBefore = opsSoFar();
     WriteTxn tx = new WriteTxn();
     PutResponse.Builder resp = doPut(tx, p);
+    countTxn(opsBefore);
     return tx.end(resp.build());
   }
 
@@ -746,6 +790,7 @@ public final class MvccStore implements Closeable {
     long lease = p.getLease();
     KeyValue prev = null;
     if (p.getIgnoreValue() || p.getIgnoreLease() || p.getPrevKv()) {
+      rangeOps++;
       prev = kvAt(p.getKey(), tx.viewRev());
     }
     if ((p.getIgnoreValue() || p.getIgnoreLease()) && prev == null) {
@@ -760,14 +805,17 @@ public final class MvccStore implements Closeable {
     if (p.getPrevKv() && prev != null) {
       resp.setPrevKv(prev);
     }
+    putOps++;
     long rev = tx.put(p.getKey(), value, lease);
     resp.setHeader(ResponseHeader.newBuilder().setRevision(rev));
     return resp;
   }
 
   public synchronized WriteResult<DeleteRangeResponse> deleteRange(DeleteRangeRequest d) {
+    long opsBefore = opsSoFar();
     WriteTxn tx = new WriteTxn();
     DeleteRangeResponse.Builder resp = doDelete(tx, d);
+    countTxn(opsBefore);
     return tx.end(resp.build());
   }
 
@@ -775,10 +823,12 @@ public final class MvccStore implements Closeable {
     DeleteRangeResponse.Builder resp = DeleteRangeResponse.newBuilder();
     ByteString end = rangeEnd(d.getRangeEnd());
     if (d.getPrevKv()) {
+      rangeOps++;
       for (Hit hit : revisionsIn(d.getKey(), end, tx.viewRev())) {
         resp.addPrevKvs(readKv(hit));
       }
     }
+    deleteOps++;
     resp.setDeleted(tx.deleteRange(d.getKey(), end));
     resp.setHeader(ResponseHeader.newBuilder().setRevision(tx.viewRev()));
     return resp;
@@ -788,10 +838,13 @@ public final class MvccStore implements Closeable {
   public synchronized WriteResult<Void> deleteKeys(Collection<ByteString> keys) {
     TreeSet<ByteString> sorted = new TreeSet<>(KeyOrder.INSTANCE);
     sorted.addAll(keys);
+    long opsBefore = opsSoFar();
     WriteTxn tx = new WriteTxn();
     for (ByteString k : sorted) {
+      deleteOps++;
       tx.deleteRange(k, null);
     }
+    countTxn(opsBefore);
     return tx.end(null);
   }
 
@@ -818,6 +871,7 @@ public final class MvccStore implements Closeable {
   }
 
   private boolean applyCompare(Compare c, long viewRev) {
+    rangeOps++;
     List<Hit> revs = revisionsIn(c.getKey(), rangeEnd(c.getRangeEnd()), viewRev);
     if (revs.isEmpty()) {
       if (c.getTarget() == Compare.CompareTarget.VALUE) {
@@ -876,8 +930,10 @@ public final class MvccStore implements Closeable {
 
   public synchronized WriteResult<TxnResponse> txn(TxnRequest t) {
     long viewRev = currentRev;
+    long opsBefore = opsSoFar();
     TxnPath path = comparePath(t, viewRev);
-    if (!RequestValidator.isReadOnlyTxn(t)) {
+    boolean readOnly = RequestValidator.isReadOnlyTxn(t);
+    if (!readOnly) {
       // deletes earlier in the txn: an ignore_value/ignore_lease put of a key they removed would fail
       // half way through the writes (etcd panics there); it is rejected up front instead
       List<ByteString[]> deleted = new ArrayList<>();
@@ -891,9 +947,11 @@ public final class MvccStore implements Closeable {
           return;
         }
         PutRequest p = op.getRequestPut();
-        if ((p.getIgnoreValue() || p.getIgnoreLease())
-            && (kvAt(p.getKey(), viewRev) == null || inAny(deleted, p.getKey()))) {
-          throw Errors.KEY_NOT_FOUND;
+        if (p.getIgnoreValue() || p.getIgnoreLease()) {
+          rangeOps++;
+          if (kvAt(p.getKey(), viewRev) == null || inAny(deleted, p.getKey())) {
+            throw Errors.KEY_NOT_FOUND;
+          }
         }
         checkLease(p.getLease());
       });
@@ -913,8 +971,14 @@ public final class MvccStore implements Closeable {
         throw Errors.COMPACTED;
       }
     });
+    if (!readOnly) {
+      // etcd decides the path in a read transaction and then writes in another one
+      countTxn(opsBefore);
+      opsBefore = opsSoFar();
+    }
     WriteTxn tx = new WriteTxn();
     TxnResponse.Builder resp = applyTxn(tx, t, path);
+    countTxn(opsBefore);
     return tx.end(resp.build());
   }
 
@@ -937,6 +1001,7 @@ public final class MvccStore implements Closeable {
       switch (op.getRequestCase()) {
         case REQUEST_RANGE -> {
           long view = tx.viewRev();
+          rangeOps++;
           RangeResponse.Builder r = doRange(op.getRequestRange(), view);
           r.setHeader(ResponseHeader.newBuilder().setRevision(view));
           resp.addResponses(ResponseOp.newBuilder().setResponseRange(r));

@@ -99,6 +99,9 @@ public final class ApplyVerticle extends VerticleBase {
    * are at the head, and one periodic sweep fails them instead of a timer per write.
    */
   private final LinkedHashMap<Long, PendingWrite> pendingWrites = new LinkedHashMap<>();
+  private io.vetcd.metrics.MemberMetrics metrics;
+  /** etcd counts an apply slower than this as slow (its warnApplyDuration). */
+  private static final long SLOW_APPLY_NANOS = 100_000_000L;
 
   private long nextReadContext = 1;
   private long readContextInFlight;
@@ -184,6 +187,9 @@ public final class ApplyVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    metrics = io.vetcd.metrics.MemberMetrics.of(vertx);
+    metrics.storeCounts = store::opCounts;
+    metrics.compactRevision = store::compactRevision;
     EventBus bus = vertx.eventBus();
     bus.<Commands.Write>localConsumer(Addresses.APPLY_WRITE, this::onWrite);
     bus.<Commands.Read>localConsumer(Addresses.APPLY_READ, this::onRead);
@@ -237,6 +243,7 @@ public final class ApplyVerticle extends VerticleBase {
     InternalRequest request = incoming.toBuilder()
         .setMemberId(membership.localMemberId()).setRequestId(requestId).build();
     pendingWrites.put(requestId, new PendingWrite(message, System.nanoTime() + requestTimeoutMillis * 1_000_000));
+    metrics.proposalsPending.set(pendingWrites.size());
     vertx.eventBus().send(Addresses.RAFT, new Raft.Propose(requestId, request.toByteArray()));
   }
 
@@ -249,6 +256,8 @@ public final class ApplyVerticle extends VerticleBase {
         return;
       }
       oldestFirst.remove();
+      metrics.proposalsPending.set(pendingWrites.size());
+      metrics.proposalsFailed.increment();
       fail(pending.message, leaderId == 0 ? Errors.DEADLINE_WITHOUT_LEADER : Errors.TIMEOUT);
     }
   }
@@ -284,11 +293,14 @@ public final class ApplyVerticle extends VerticleBase {
       if (pending == null) {
         cluster.onProposeFailed(failed.requestId());
       } else {
+        metrics.proposalsPending.set(pendingWrites.size());
+        metrics.proposalsFailed.increment();
         fail(pending.message, failed.noLeaderInTime() ? Errors.DEADLINE_WITHOUT_LEADER : Errors.NO_LEADER);
       }
     } else if (body instanceof Raft.ReadIndexDone done) {
       onReadIndexDone(done.context(), done.index());
     } else if (body instanceof Raft.ReadIndexFailed failed) {
+      metrics.readIndexesFailed.increment();
       onReadIndexFailed(failed.context(), leaderId == 0 ? Errors.NO_LEADER : Errors.TIMEOUT);
     } else if (body instanceof Raft.State state) {
       onRaftState(state);
@@ -617,7 +629,11 @@ public final class ApplyVerticle extends VerticleBase {
     }
     Object result;
     try {
+      long applyStartNanos = System.nanoTime();
       result = apply(request, entry);
+      if (System.nanoTime() - applyStartNanos > SLOW_APPLY_NANOS) {
+        metrics.slowApplies.increment();
+      }
     } catch (EtcdException e) {
       result = e;
     } catch (RuntimeException bug) {
@@ -629,6 +645,7 @@ public final class ApplyVerticle extends VerticleBase {
     if (request.getMemberId() == membership.localMemberId()) {
       PendingWrite pending = pendingWrites.remove(request.getRequestId());
       if (pending != null) {
+        metrics.proposalsPending.set(pendingWrites.size());
         if (result instanceof EtcdException e) {
           fail(pending.message, e);
         } else {
@@ -674,6 +691,7 @@ public final class ApplyVerticle extends VerticleBase {
       case LEASE_REVOKE -> {
         long id = request.getLeaseRevoke().getID();
         List<ByteString> keys = lessor.revoke(id);
+        metrics.leasesRevoked.increment();
         store.leaseTable().remove(id);
         if (!keys.isEmpty()) {
           published(store.deleteKeys(keys));
@@ -821,6 +839,7 @@ public final class ApplyVerticle extends VerticleBase {
       }
     }
     Lessor.Lease lease = lessor.grant(id, request.getTTL(), nowMillis());
+    metrics.leasesGranted.increment();
     store.leaseTable().put(id, lease.ttlSeconds());
     return LeaseGrantResponse.newBuilder().setHeader(header()).setID(id).setTTL(lease.ttlSeconds()).build();
   }
@@ -897,6 +916,7 @@ public final class ApplyVerticle extends VerticleBase {
     vertx.setTimer(requestTimeoutMillis, t -> {
       if (readContextInFlight == context) {
         // etcd answers a read index that never came (no leader included) with its request timeout.
+        metrics.slowReadIndexes.increment();
         onReadIndexFailed(context, Errors.TIMEOUT);
       }
     });
@@ -1036,6 +1056,7 @@ public final class ApplyVerticle extends VerticleBase {
     LeaseKeepAliveResponse.Builder response = LeaseKeepAliveResponse.newBuilder().setID(id);
     try {
       response.setTTL(lessor.renew(id, nowMillis()));
+      metrics.leasesRenewed.increment();
     } catch (EtcdException notFound) {
       response.setTTL(0); // etcd answers a keep-alive of an unknown lease with TTL 0
     }

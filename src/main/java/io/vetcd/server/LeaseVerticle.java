@@ -47,7 +47,8 @@ public final class LeaseVerticle extends VerticleBase {
             InternalRequest revoke = InternalRequest.newBuilder()
                 .setLeaseRevoke(LeaseRevokeRequest.newBuilder().setID(id)).build();
             // Failures are retried: the lease's deadline comes round again.
-            vertx.eventBus().request(Addresses.APPLY_WRITE, new Commands.Write(revoke));
+            vertx.eventBus().request(Addresses.APPLY_WRITE, new Commands.Write(revoke))
+                .onSuccess(revoked -> io.vetcd.metrics.MemberMetrics.of(vertx).leasesExpired.increment());
           }
         });
   }

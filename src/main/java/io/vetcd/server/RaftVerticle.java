@@ -166,6 +166,7 @@ public final class RaftVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     metrics = io.vetcd.metrics.MemberMetrics.of(vertx);
+    metrics.walBytesWritten = wal::recordBytesWritten;
     walThread = new WalThread(context, "vetcd-wal-" + Long.toHexString(node.id()));
     probeTimerId = vertx.setPeriodic(PROBE_INTERVAL_MILLIS, t -> probePeers());
     RaftStatus.setLeader(vertx, 0);

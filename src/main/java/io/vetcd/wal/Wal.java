@@ -119,6 +119,7 @@ public final class Wal implements Closeable {
     private FileChannel channel;
     /** Bytes of the current segment, including those still in {@link #buf}. */
     private long segmentBytes;
+    private volatile long recordBytesWritten; // written under the lock, read without it
     /** Length of the current segment's file: its records, then zeros (see preallocation). */
     private long allocatedBytes;
     /** Bytes of all segments but the current one. */
@@ -369,6 +370,11 @@ public final class Wal implements Closeable {
     }
 
     /** Bytes of the records of all segments, including what is still buffered (not the zero-filled tail). */
+    /** Bytes of records written to segments since this log was opened (etcd_disk_wal_write_bytes_total). */
+    public long recordBytesWritten() {
+        return recordBytesWritten;
+    }
+
     public synchronized long sizeBytes() {
         return olderSegmentsBytes + segmentBytes;
     }
@@ -526,7 +532,7 @@ public final class Wal implements Closeable {
 
     private void writeFully(ByteBuffer b) throws IOException {
         while (b.hasRemaining()) {
-            channel.write(b);
+            recordBytesWritten += channel.write(b);
         }
         allocatedBytes = Math.max(allocatedBytes, channel.position());
     }

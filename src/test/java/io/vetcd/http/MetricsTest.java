@@ -115,6 +115,60 @@ class MetricsTest {
     }
   }
 
+  /** The counters etcd's dashboards chart, with the values etcd 3.4.23 shows for the same requests. */
+  @Test
+  void store_lease_and_grpc_counters_count_as_etcd_does() throws Exception {
+    try (GatewayMember member = new GatewayMember()) {
+      Map<String, Double> before = scrape(member);
+      for (int i = 0; i < 100 && !Double.valueOf(1.0).equals(before.get("etcd_server_has_leader")); i++) {
+        Thread.sleep(100);
+        before = scrape(member);
+      }
+      assertEquals(-1.0, before.get("etcd_debugging_mvcc_compact_revision"));
+      assertEquals(0.0, before.get("etcd_debugging_mvcc_keys_total"));
+      try (io.etcd.jetcd.Client grpc = io.etcd.jetcd.Client.builder()
+          .endpoints("http://127.0.0.1:" + member.clientPort).build()) {
+        var kv = grpc.getKVClient();
+        java.util.function.Function<String, io.etcd.jetcd.ByteSequence> bytes =
+            s -> io.etcd.jetcd.ByteSequence.from(s, java.nio.charset.StandardCharsets.UTF_8);
+        kv.put(bytes.apply("a"), bytes.apply("b")).get(10, java.util.concurrent.TimeUnit.SECONDS);
+        kv.get(bytes.apply("a")).get(10, java.util.concurrent.TimeUnit.SECONDS);
+        kv.txn().Then(io.etcd.jetcd.op.Op.put(bytes.apply("x"), bytes.apply("y"), io.etcd.jetcd.options.PutOption.DEFAULT))
+            .commit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+        kv.delete(bytes.apply("a")).get(10, java.util.concurrent.TimeUnit.SECONDS);
+        var lease = grpc.getLeaseClient();
+        long id = lease.grant(60).get(10, java.util.concurrent.TimeUnit.SECONDS).getID();
+        lease.keepAliveOnce(id).get(10, java.util.concurrent.TimeUnit.SECONDS);
+        lease.revoke(id).get(10, java.util.concurrent.TimeUnit.SECONDS);
+      }
+      Map<String, Double> after = scrape(member);
+      Map<String, Double> initial = before;
+      java.util.function.Function<String, Double> delta = name -> after.get(name) - initial.get(name);
+      assertEquals(2.0, delta.apply("etcd_debugging_mvcc_put_total"), after.toString());
+      assertEquals(1.0, delta.apply("etcd_debugging_mvcc_range_total"));
+      assertEquals(1.0, delta.apply("etcd_debugging_mvcc_delete_total"));
+      assertEquals(0.0, delta.apply("etcd_debugging_mvcc_txn_total"));
+      assertEquals(after.get("etcd_debugging_mvcc_put_total"), after.get("etcd_mvcc_put_total"));
+      assertEquals(1.0, after.get("etcd_debugging_mvcc_keys_total"));
+      assertEquals(1.0, delta.apply("etcd_debugging_lease_granted_total"));
+      assertEquals(1.0, delta.apply("etcd_debugging_lease_revoked_total"));
+      assertEquals(0.0, after.get("etcd_server_proposals_pending"));
+      assertEquals(0.0, after.get("etcd_server_proposals_failed_total"));
+      assertTrue(delta.apply("etcd_disk_wal_write_bytes_total") > 0);
+      assertTrue(delta.apply("etcd_network_client_grpc_received_bytes_total") > 0);
+      assertTrue(delta.apply("etcd_network_client_grpc_sent_bytes_total") > 0);
+      String put = "{grpc_method=\"Put\",grpc_service=\"etcdserverpb.KV\",grpc_type=\"unary\"}";
+      assertEquals(1.0, after.get("grpc_server_msg_received_total" + put), after.keySet().toString());
+      assertEquals(1.0, after.get("grpc_server_msg_sent_total" + put));
+      String keepAlive = "{grpc_method=\"LeaseKeepAlive\",grpc_service=\"etcdserverpb.Lease\",grpc_type=\"bidi_stream\"}";
+      // jetcd's keep-alive-once may send its request twice; every one received renews the live lease
+      assertTrue(after.get("grpc_server_msg_received_total" + keepAlive) >= 1);
+      assertEquals(after.get("grpc_server_msg_received_total" + keepAlive),
+          delta.apply("etcd_debugging_lease_renewed_total"));
+      assertTrue(after.get("grpc_server_msg_sent_total" + keepAlive) >= 1);
+    }
+  }
+
   @Test
   void health_fails_under_a_raised_alarm_unless_excluded() throws Exception {
     try (GatewayMember member = new GatewayMember("--quota-backend-bytes", "200000")) {

@@ -76,6 +76,7 @@ public final class GrpcFrontend {
         return;
       }
       metrics.grpcStarted("bidi_stream", "etcdserverpb.Watch", "Watch");
+      countClientRequest(request, "stream");
       String streamKey = "g" + STREAM_IDS.incrementAndGet();
       io.vetcd.auth.AuthInfo who;
       try {
@@ -99,6 +100,7 @@ public final class GrpcFrontend {
               gone.set(true);
               return;
             }
+            metrics.grpcSent("bidi_stream", "etcdserverpb.Watch", "Watch", m.body().getSerializedSize());
             if (response.writeQueueFull()) {
               vertx.eventBus().send(Addresses.WATCH, new Watches.StreamBlocked(streamKey));
               response.drainHandler(v -> vertx.eventBus().send(Addresses.WATCH, new Watches.StreamDrained(streamKey)));
@@ -121,6 +123,7 @@ public final class GrpcFrontend {
       request.pause();
       consumer.completion().onComplete(ar -> {
         request.handler(frame -> {
+          metrics.grpcReceived("bidi_stream", "etcdserverpb.Watch", "Watch", frame.getSerializedSize());
           WatchResponse refused = frame.hasCreateRequest() ? auth.refuseWatch(caller, frame.getCreateRequest()) : null;
           if (refused != null) {
             vertx.eventBus().send(Addresses.WATCH, new Watches.Refused(streamKey, refused));
@@ -150,16 +153,21 @@ public final class GrpcFrontend {
       if (refuseOnLearner(request) || refuseWithoutLeader(request)) {
         return;
       }
+      metrics.grpcStarted("bidi_stream", "etcdserverpb.Lease", "LeaseKeepAlive");
+      countClientRequest(request, "stream");
       GrpcServerResponse<LeaseKeepAliveRequest, LeaseKeepAliveResponse> response = request.response();
-      request.handler(keepAlive -> calls.keepAlive(keepAlive)
-          .onComplete(ar -> {
+      request.handler(keepAlive -> {
+        metrics.grpcReceived("bidi_stream", "etcdserverpb.Lease", "LeaseKeepAlive", keepAlive.getSerializedSize());
+        calls.keepAlive(keepAlive).onComplete(ar -> {
             if (ar.succeeded()) {
               response.write(ar.result());
+              metrics.grpcSent("bidi_stream", "etcdserverpb.Lease", "LeaseKeepAlive", ar.result().getSerializedSize());
             } else {
               EtcdException e = toEtcd(ar.cause());
               response.status(GrpcStatus.valueOf(e.code().number)).statusMessage(e.getMessage()).end();
             }
-          }));
+          });
+      });
       request.endHandler(v -> response.end());
       request.exceptionHandler(e -> { });
     });
@@ -274,13 +282,17 @@ public final class GrpcFrontend {
   // ---- plumbing ----
 
   private <Req, Resp> void unary(ServiceMethod<Req, Resp> method, Function<Req, Future<?>> handler) {
+    String service = method.serviceName().fullyQualifiedName();
+    io.vetcd.metrics.MemberMetrics.GrpcCall labels =
+        new io.vetcd.metrics.MemberMetrics.GrpcCall("unary", service, method.methodName(), "");
     server.callHandler(method, request -> {
       if (refuseWithoutLeader(request)) {
         return;
       }
-      String service = method.serviceName().fullyQualifiedName();
-      metrics.grpcStarted("unary", service, method.methodName());
+      metrics.grpcStarted(labels);
+      countClientRequest(request, "unary");
       request.handler(message -> {
+        metrics.grpcReceived(labels, ((com.google.protobuf.MessageLite) message).getSerializedSize());
         if (RaftStatus.learner(vertx) && !Calls.servedByLearners(message)) {
           request.response().status(GrpcStatus.UNAVAILABLE).statusMessage(Errors.LEARNER_REFUSED.getMessage()).end();
           return;
@@ -301,6 +313,7 @@ public final class GrpcFrontend {
             @SuppressWarnings("unchecked")
             Resp body = (Resp) ar.result();
             response.end(body);
+            metrics.grpcSent(labels, ((com.google.protobuf.MessageLite) body).getSerializedSize());
             metrics.grpcHandled("unary", service, method.methodName(), GrpcCode.OK.goName());
           } else {
             EtcdException e = toEtcd(ar.cause());
@@ -310,6 +323,14 @@ public final class GrpcFrontend {
         });
       });
     });
+  }
+
+  /** etcd counts the calls whose client names its API version (etcd's clients do), by that version. */
+  private void countClientRequest(GrpcServerRequest<?, ?> request, String type) {
+    String version = request.headers().get("client-api-version");
+    if (version != null) {
+      metrics.clientRequest(type, version);
+    }
   }
 
   private boolean refuseOnLearner(GrpcServerRequest<?, ?> request) {

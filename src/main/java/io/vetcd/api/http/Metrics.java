@@ -47,6 +47,55 @@ final class Metrics {
     grpcCalls(out, "grpc_server_started_total", "Total number of RPCs started on the server.", m.grpcStarted(), false);
     grpcCalls(out, "grpc_server_handled_total",
         "Total number of RPCs completed on the server, regardless of success or failure.", m.grpcHandled(), true);
+    grpcCalls(out, "grpc_server_msg_received_total", "Total number of RPC stream messages received on the server.",
+        m.grpcMsgReceived(), false);
+    grpcCalls(out, "grpc_server_msg_sent_total", "Total number of gRPC stream messages sent by the server.",
+        m.grpcMsgSent(), false);
+    counter(out, "etcd_network_client_grpc_received_bytes_total", "The total number of bytes received from grpc clients.",
+        m.grpcReceivedBytes.sum());
+    counter(out, "etcd_network_client_grpc_sent_bytes_total", "The total number of bytes sent to grpc clients.",
+        m.grpcSentBytes.sum());
+    java.util.Map<java.util.List<String>, Long> clients = m.clientRequests();
+    if (!clients.isEmpty()) {
+      header(out, "etcd_server_client_requests_total", "The total number of client requests per client version.",
+          "counter");
+      java.util.TreeMap<String, Long> sorted = new java.util.TreeMap<>();
+      clients.forEach((k, n) -> sorted.merge(
+          "{client_api_version=\"" + k.get(1) + "\",type=\"" + k.get(0) + "\"}", n, Long::sum));
+      sorted.forEach((labels, n) -> out.sample("etcd_server_client_requests_total", labels, number(n)));
+    }
+    gauge(out, "etcd_server_proposals_pending", "The current number of pending proposals to commit.",
+        m.proposalsPending.get());
+    counter(out, "etcd_server_proposals_failed_total", "The total number of failed proposals seen.",
+        m.proposalsFailed.sum());
+    counter(out, "etcd_server_slow_apply_total",
+        "The total number of slow apply requests (likely overloaded from slow disk).", m.slowApplies.sum());
+    counter(out, "etcd_server_read_indexes_failed_total", "The total number of failed read indexes seen.",
+        m.readIndexesFailed.sum());
+    counter(out, "etcd_server_slow_read_indexes_total",
+        "The total number of pending read indexes not in sync with leader's or timed out read index requests.",
+        m.slowReadIndexes.sum());
+    counter(out, "etcd_debugging_lease_granted_total", "The total number of granted leases.", m.leasesGranted.sum());
+    counter(out, "etcd_debugging_lease_revoked_total", "The total number of revoked leases.", m.leasesRevoked.sum());
+    counter(out, "etcd_debugging_lease_renewed_total", "The number of renewed leases seen by the leader.",
+        m.leasesRenewed.sum());
+    counter(out, "etcd_debugging_server_lease_expired_total", "The total number of expired leases.",
+        m.leasesExpired.sum());
+    gauge(out, "etcd_disk_wal_write_bytes_total", "Total number of bytes written in WAL.",
+        m.walBytesWritten.getAsLong());
+    gauge(out, "etcd_debugging_mvcc_compact_revision", "The revision of the last compaction in store.",
+        m.compactRevision.getAsLong());
+    var store = m.storeCounts;
+    if (store != null) {
+      io.vetcd.mvcc.MvccStore.OpCounts ops = store.get();
+      gauge(out, "etcd_debugging_mvcc_keys_total", "Total number of keys.", ops.keys());
+      for (String prefix : new String[] {"etcd_mvcc_", "etcd_debugging_mvcc_"}) {
+        counter(out, prefix + "range_total", "Total number of ranges seen by this member.", ops.ranges());
+        counter(out, prefix + "put_total", "Total number of puts seen by this member.", ops.puts());
+        counter(out, prefix + "delete_total", "Total number of deletes seen by this member.", ops.deletes());
+        counter(out, prefix + "txn_total", "Total number of txns seen by this member.", ops.txns());
+      }
+    }
   }
 
   private static void grpcCalls(Families out, String name, String help,
