@@ -89,6 +89,8 @@ public final class GrpcFrontend {
       response.setWriteQueueMaxSize(64);
       // Set once the client has gone: responses still in flight on the bus are then dropped.
       java.util.concurrent.atomic.AtomicBoolean gone = new java.util.concurrent.atomic.AtomicBoolean();
+      // Set below: a write to a stream that is gone closes it too, so its watchers do not live on.
+      java.util.concurrent.atomic.AtomicReference<Runnable> closeStream = new java.util.concurrent.atomic.AtomicReference<>();
       MessageConsumer<WatchResponse> consumer = vertx.eventBus().localConsumer(Addresses.watchStream(streamKey),
           m -> {
             if (gone.get()) {
@@ -97,7 +99,7 @@ public final class GrpcFrontend {
             try {
               response.write(m.body());
             } catch (IllegalStateException canceled) {
-              gone.set(true);
+              closeStream.get().run();
               return;
             }
             metrics.grpcSent("bidi_stream", "etcdserverpb.Watch", "Watch", m.body().getSerializedSize());
@@ -119,6 +121,7 @@ public final class GrpcFrontend {
           }
         }
       };
+      closeStream.set(close);
       // The stream is open once the consumer is registered, so no response can be lost.
       request.pause();
       consumer.completion().onComplete(ar -> {
@@ -136,6 +139,8 @@ public final class GrpcFrontend {
           response.end();
         });
         request.exceptionHandler(e -> close.run());
+        // a client that cancels its stream (RST_STREAM) is told here, not as an exception
+        request.errorHandler(e -> close.run());
         response.exceptionHandler(e -> close.run());
         request.resume();
       });
