@@ -39,6 +39,12 @@ public final class MemberMetrics implements io.vertx.core.shareddata.Shareable {
   /** etcd_network_client_grpc_{received,sent}_bytes_total: the size of the messages. */
   public final LongAdder grpcReceivedBytes = new LongAdder();
   public final LongAdder grpcSentBytes = new LongAdder();
+  /** etcd_debugging_mvcc_{watch_stream,watcher,slow_watcher}_total: set by the watch verticle as it works. */
+  public volatile long watchStreams;
+  public volatile long watchers;
+  public volatile long slowWatchers;
+  /** etcd_debugging_mvcc_events_total: events sent to watchers. */
+  public final LongAdder watchEventsSent = new LongAdder();
   /** The WAL's bytes written (etcd_disk_wal_write_bytes_total), read at scrape time. */
   public volatile java.util.function.LongSupplier walBytesWritten = () -> 0;
   /** The store's operation counts, read at scrape time (null before the store is up). */

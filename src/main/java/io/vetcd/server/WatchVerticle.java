@@ -50,8 +50,14 @@ public final class WatchVerticle extends VerticleBase {
         : PROGRESS_NOTIFY_INTERVAL_MILLIS_DEFAULT;
   }
 
+  private io.vetcd.metrics.MemberMetrics metrics;
+  static final long SLOW_WATCHER_GAUGE_PERIOD_MILLIS = 100;
+
   @Override
   public Future<?> start() {
+    metrics = io.vetcd.metrics.MemberMetrics.of(vertx);
+    // a scan of every watcher: on a timer (etcd's own gauge moves every 100 ms), not per revision
+    vertx.setPeriodic(SLOW_WATCHER_GAUGE_PERIOD_MILLIS, t -> metrics.slowWatchers = hub.slowWatcherCount());
     vertx.eventBus().localConsumer(Addresses.WATCH, this::onMessage);
     vertx.setPeriodic(progressNotifyIntervalMillis, t -> send(hub.progressNotify()));
     return Future.succeededFuture();
@@ -89,6 +95,8 @@ public final class WatchVerticle extends VerticleBase {
       }
     }
     catchUp();
+    metrics.watchStreams = streamIds.size();
+    metrics.watchers = hub.watcherCount();
   }
 
   private void onRevisions(List<Watches.Revision> applied) {
@@ -170,6 +178,7 @@ public final class WatchVerticle extends VerticleBase {
       if (key == null) {
         continue;
       }
+      metrics.watchEventsSent.add(out.response().getEventsCount());
       ResponseHeader header = header(out.headerRevision());
       WatchResponse response = out.response().toBuilder().setHeader(header).build();
       if (out.fragment() && response.getSerializedSize() >= fragmentBytesMax && response.getEventsCount() > 1) {

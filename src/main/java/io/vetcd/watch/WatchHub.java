@@ -294,6 +294,19 @@ public final class WatchHub {
     return onHistory(first, previous, events);
   }
 
+  /** Watchers behind the current revision or on a stream that reads too slowly (etcd's unsynced and victims). */
+  public int slowWatcherCount() {
+    int slow = 0;
+    for (Stream stream : streams.values()) {
+      for (Watcher watcher : stream.watchers.values()) {
+        if (stream.blocked || watcher.nextRevision <= currentRevision) {
+          slow++;
+        }
+      }
+    }
+    return slow;
+  }
+
   /** Where history must start to catch up the unsynced watchers, if any are waiting. */
   public OptionalLong catchUpFrom() {
     long min = Long.MAX_VALUE;

@@ -169,6 +169,59 @@ class MetricsTest {
     }
   }
 
+  /** etcd's watch gauges: streams and watchers open now, events sent; none pending or slow here. */
+  @Test
+  void watch_gauges_follow_the_watches() throws Exception {
+    try (GatewayMember member = new GatewayMember()) {
+      Map<String, Double> before = scrape(member);
+      for (int i = 0; i < 100 && !Double.valueOf(1.0).equals(before.get("etcd_server_has_leader")); i++) {
+        Thread.sleep(100);
+        before = scrape(member);
+      }
+      assertEquals(0.0, before.get("etcd_debugging_mvcc_watcher_total"));
+      assertEquals(0.0, before.get("etcd_debugging_mvcc_watch_stream_total"));
+      java.util.function.Function<String, io.etcd.jetcd.ByteSequence> bytes =
+          s -> io.etcd.jetcd.ByteSequence.from(s, java.nio.charset.StandardCharsets.UTF_8);
+      java.util.concurrent.CountDownLatch delivered = new java.util.concurrent.CountDownLatch(1);
+      Map<String, Double> watching;
+      try (io.etcd.jetcd.Client grpc = io.etcd.jetcd.Client.builder()
+          .endpoints("http://127.0.0.1:" + member.clientPort).build();
+          var w = grpc.getWatchClient().watch(bytes.apply("w"), r -> delivered.countDown());
+          var x = grpc.getWatchClient().watch(bytes.apply("x"),
+              io.etcd.jetcd.options.WatchOption.builder().isPrefix(true).build(), r -> { })) {
+        Map<String, Double> opened = scrape(member);
+        for (int i = 0; i < 100 && opened.get("etcd_debugging_mvcc_watcher_total") < 2; i++) {
+          Thread.sleep(50);
+          opened = scrape(member);
+        }
+        grpc.getKVClient().put(bytes.apply("w"), bytes.apply("1")).get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertTrue(delivered.await(10, java.util.concurrent.TimeUnit.SECONDS));
+        watching = scrape(member);
+        // a watcher the client closes (jetcd cancels its stream) is gone from the member too
+        w.close();
+        Map<String, Double> oneClosed = scrape(member);
+        for (int i = 0; i < 100 && oneClosed.get("etcd_debugging_mvcc_watcher_total") > 1; i++) {
+          Thread.sleep(50);
+          oneClosed = scrape(member);
+        }
+        assertEquals(1.0, oneClosed.get("etcd_debugging_mvcc_watcher_total"));
+        assertEquals(1.0, oneClosed.get("etcd_debugging_mvcc_watch_stream_total"));
+      }
+      assertEquals(2.0, watching.get("etcd_debugging_mvcc_watcher_total"), watching.toString());
+      assertEquals(2.0, watching.get("etcd_debugging_mvcc_watch_stream_total")); // jetcd: a stream per watch
+      assertEquals(1.0, watching.get("etcd_debugging_mvcc_events_total") - before.get("etcd_debugging_mvcc_events_total"));
+      assertEquals(0.0, watching.get("etcd_debugging_mvcc_slow_watcher_total"));
+      assertEquals(0.0, watching.get("etcd_debugging_mvcc_pending_events_total"));
+      Map<String, Double> closed = scrape(member);
+      for (int i = 0; i < 100 && closed.get("etcd_debugging_mvcc_watch_stream_total") > 0; i++) {
+        Thread.sleep(50);
+        closed = scrape(member);
+      }
+      assertEquals(0.0, closed.get("etcd_debugging_mvcc_watch_stream_total"));
+      assertEquals(0.0, closed.get("etcd_debugging_mvcc_watcher_total"));
+    }
+  }
+
   @Test
   void health_fails_under_a_raised_alarm_unless_excluded() throws Exception {
     try (GatewayMember member = new GatewayMember("--quota-backend-bytes", "200000")) {

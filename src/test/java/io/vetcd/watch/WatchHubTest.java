@@ -62,9 +62,11 @@ class WatchHubTest {
     WatchHub hub = new WatchHub(10, 0);
     hub.create(1, WatchCreateRequest.newBuilder().setKey(k("a")).setRangeEnd(k("b")).setStartRevision(8).build());
     assertEquals(OptionalLong.of(8), hub.catchUpFrom());
+    assertEquals(1, hub.slowWatcherCount(), "behind the current revision: unsynced");
     List<Outgoing> out = hub.onHistory(8, 10, List.of(put("a1", 8), put("zz", 9), put("a2", 10)));
     assertEquals(2, out.get(0).response().getEventsCount());
     assertEquals(OptionalLong.empty(), hub.catchUpFrom());
+    assertEquals(0, hub.slowWatcherCount());
     assertEquals(1, hub.onRevision(11, List.of(put("a3", 11))).size());
   }
 
@@ -72,7 +74,9 @@ class WatchHubTest {
   void blocked_stream_receives_nothing_and_catches_up_after_drain() {
     WatchHub hub = new WatchHub(1, 0);
     hub.create(1, WatchCreateRequest.newBuilder().setKey(k("a")).build());
+    assertEquals(0, hub.slowWatcherCount());
     hub.block(1);
+    assertEquals(1, hub.slowWatcherCount(), "a stream that reads too slowly holds slow watchers");
     assertEquals(List.of(), hub.onRevision(2, List.of(put("a", 2))));
     assertEquals(OptionalLong.empty(), hub.catchUpFrom(), "a blocked stream is not caught up yet");
     hub.unblock(1);

@@ -85,6 +85,13 @@ final class Metrics {
         m.walBytesWritten.getAsLong());
     gauge(out, "etcd_debugging_mvcc_compact_revision", "The revision of the last compaction in store.",
         m.compactRevision.getAsLong());
+    gauge(out, "etcd_debugging_mvcc_watch_stream_total", "Total number of watch streams.", m.watchStreams);
+    gauge(out, "etcd_debugging_mvcc_watcher_total", "Total number of watchers.", m.watchers);
+    gauge(out, "etcd_debugging_mvcc_slow_watcher_total", "Total number of unsynced slow watchers.", m.slowWatchers);
+    counter(out, "etcd_debugging_mvcc_events_total", "Total number of events sent by this member.",
+        m.watchEventsSent.sum());
+    // vetcd queues no events for slow watchers (they catch up from history), so none are pending
+    gauge(out, "etcd_debugging_mvcc_pending_events_total", "Total number of pending events to be sent.", 0);
     var store = m.storeCounts;
     if (store != null) {
       io.vetcd.mvcc.MvccStore.OpCounts ops = store.get();
