@@ -45,6 +45,9 @@ public final class MemberMetrics implements io.vertx.core.shareddata.Shareable {
   public volatile long slowWatchers;
   /** etcd_debugging_mvcc_events_total: events sent to watchers. */
   public final LongAdder watchEventsSent = new LongAdder();
+  /** etcd_network_peer_{sent,received}_bytes_total by member id (hex), read at scrape time. */
+  public volatile java.util.function.Supplier<Map<String, Long>> peerSentBytes = Map::of;
+  public volatile java.util.function.Supplier<Map<String, Long>> peerReceivedBytes = Map::of;
   /** The WAL's bytes written (etcd_disk_wal_write_bytes_total), read at scrape time. */
   public volatile java.util.function.LongSupplier walBytesWritten = () -> 0;
   /** The store's operation counts, read at scrape time (null before the store is up). */

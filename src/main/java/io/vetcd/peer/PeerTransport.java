@@ -72,6 +72,29 @@ public final class PeerTransport {
   private java.util.function.BiFunction<NetServerOptions, URI, NetServerOptions> serverTls = (options, url) -> options;
   private io.vertx.core.net.ClientSSLOptions clientSsl = new io.vertx.core.net.ClientSSLOptions();
   private boolean closed;
+  /** Bytes of frames written to and read from each member (hex id), for etcd's peer byte counters. */
+  private final Map<String, java.util.concurrent.atomic.LongAdder> sentBytes = new ConcurrentHashMap<>();
+  private final Map<String, java.util.concurrent.atomic.LongAdder> receivedBytes = new ConcurrentHashMap<>();
+
+  /** Bytes sent to each member so far, by hex id; safe to read from any thread. */
+  public Map<String, Long> sentBytesByMember() {
+    return sums(sentBytes);
+  }
+
+  /** Bytes received from each member so far, by hex id; safe to read from any thread. */
+  public Map<String, Long> receivedBytesByMember() {
+    return sums(receivedBytes);
+  }
+
+  private static Map<String, Long> sums(Map<String, java.util.concurrent.atomic.LongAdder> counts) {
+    Map<String, Long> copy = new java.util.TreeMap<>();
+    counts.forEach((id, n) -> copy.put(id, n.sum()));
+    return copy;
+  }
+
+  private static void count(Map<String, java.util.concurrent.atomic.LongAdder> counts, long memberId, long bytes) {
+    counts.computeIfAbsent(Long.toHexString(memberId), k -> new java.util.concurrent.atomic.LongAdder()).add(bytes);
+  }
 
   /** Must be called on the context (e.g. a verticle's) that will own the transport. */
   public PeerTransport(Vertx vertx, long clusterId, long localId) {
@@ -304,7 +327,7 @@ public final class PeerTransport {
   private void accepted(NetSocket socket) {
     // Member ids are unsigned 64-bit: any long value is an id, so the state is tracked apart.
     long[] sender = {0};
-    AnswerOutbox answers = new AnswerOutbox(socket);
+    AnswerOutbox answers = new AnswerOutbox(socket, sender);
     int[] state = {0}; // 0 awaiting HELLO, 1 accepted, 2 refused
     long helloTimer = vertx.setTimer(HELLO_TIMEOUT_MILLIS, t -> {
       if (state[0] == 0) {
@@ -350,6 +373,7 @@ public final class PeerTransport {
       if (state[0] != 1 || cut.contains(sender[0])) {
         return;
       }
+      count(receivedBytes, sender[0], frame.length());
       switch (kind) {
         case Frames.RAFT -> {
           Message m;
@@ -458,9 +482,12 @@ public final class PeerTransport {
     final NetSocket socket;
     final ArrayDeque<Buffer> frames = new ArrayDeque<>();
     final EndOfTask writeAll = new EndOfTask(this::writeAll);
+    /** The member that dialed: known once its HELLO is accepted, before any request can come. */
+    final long[] asker;
 
-    AnswerOutbox(NetSocket socket) {
+    AnswerOutbox(NetSocket socket, long[] asker) {
       this.socket = socket;
+      this.asker = asker;
     }
 
     void add(Buffer frame) {
@@ -473,7 +500,9 @@ public final class PeerTransport {
 
     private void writeAll() {
       while (!frames.isEmpty()) {
-        socket.write(takeBatch(frames));
+        Buffer batch = takeBatch(frames);
+        count(sentBytes, asker[0], batch.length());
+        socket.write(batch);
       }
     }
   }
@@ -535,6 +564,7 @@ public final class PeerTransport {
     }
 
     void onFrame(Buffer frame) {
+      count(receivedBytes, id, frame.length());
       switch (frame.getByte(0)) {
         case Frames.HELLO_OK -> {
           accepted = true;
@@ -631,6 +661,7 @@ public final class PeerTransport {
       while (s != null && !queue.isEmpty() && !s.writeQueueFull()) {
         Buffer batch = takeBatch(queue);
         queuedBytes -= batch.length();
+        count(sentBytes, id, batch.length());
         s.write(batch);
       }
     }

@@ -173,6 +173,8 @@ public final class RaftVerticle extends VerticleBase {
     vertx.eventBus().localConsumer(Addresses.RAFT, this::onMessage);
     vertx.eventBus().<Raft.ForwardToLeader>localConsumer(Addresses.RAFT_FORWARD, this::onForward);
     transport = new PeerTransport(vertx, peers.clusterId(), node.id());
+    metrics.peerSentBytes = transport::sentBytesByMember;
+    metrics.peerReceivedBytes = transport::receivedBytesByMember;
     if (peers.tls() != null) {
       Tls tls = peers.tls();
       try {

@@ -102,14 +102,20 @@ class PeerTlsTest {
       java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       long peersMeasured = 0;
+      String metrics = "";
       while (peersMeasured < 2 && System.nanoTime() < deadline) {
         Thread.sleep(500);
-        String metrics = http.send(java.net.http.HttpRequest.newBuilder(
+        metrics = http.send(java.net.http.HttpRequest.newBuilder(
             java.net.URI.create("http://127.0.0.1:" + clientPorts[0] + "/metrics")).build(),
             java.net.http.HttpResponse.BodyHandlers.ofString()).body();
         peersMeasured = metrics.lines().filter(l -> l.startsWith("etcd_network_peer_round_trip_time_seconds_count{To=")).count();
       }
       assertEquals(2, peersMeasured, "a round-trip histogram for each of the two peers");
+      // and counts the bytes it exchanged with each of them
+      assertEquals(2, metrics.lines().filter(l -> l.matches("etcd_network_peer_sent_bytes_total\\{To=\"[0-9a-f]+\"\\} [1-9][0-9]*")).count(),
+          metrics);
+      assertEquals(2, metrics.lines().filter(l -> l.matches("etcd_network_peer_received_bytes_total\\{From=\"[0-9a-f]+\"\\} [1-9][0-9]*")).count(),
+          metrics);
     } finally {
       members.forEach(Vetcd::close);
     }

@@ -44,6 +44,10 @@ final class Metrics {
     if (!peers.isEmpty()) {
       histogram(out, "etcd_network_peer_round_trip_time_seconds", "Round-Trip-Time histogram between peers", peers);
     }
+    labelled(out, "etcd_network_peer_sent_bytes_total", "The total number of bytes sent to peers.", "To",
+        m.peerSentBytes.get());
+    labelled(out, "etcd_network_peer_received_bytes_total", "The total number of bytes received from peers.", "From",
+        m.peerReceivedBytes.get());
     grpcCalls(out, "grpc_server_started_total", "Total number of RPCs started on the server.", m.grpcStarted(), false);
     grpcCalls(out, "grpc_server_handled_total",
         "Total number of RPCs completed on the server, regardless of success or failure.", m.grpcHandled(), true);
@@ -225,6 +229,16 @@ final class Metrics {
   private static void gauge(Families out, String name, String help, long value) {
     header(out, name, help, "gauge");
     out.sample(name, "", number(value));
+  }
+
+  /** A counter with one label (e.g. To="<member id>"); left out while it has no samples, as etcd's. */
+  private static void labelled(Families out, String name, String help, String label,
+      java.util.Map<String, Long> values) {
+    if (values.isEmpty()) {
+      return;
+    }
+    header(out, name, help, "counter");
+    new java.util.TreeMap<>(values).forEach((v, n) -> out.sample(name, "{" + label + "=\"" + v + "\"}", number(n)));
   }
 
   private static void counter(Families out, String name, String help, long value) {
