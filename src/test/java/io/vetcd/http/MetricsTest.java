@@ -53,15 +53,26 @@ class MetricsTest {
     return samples;
   }
 
+  /** Scrapes until {@code done} holds (for up to 10 s; the caller's assertions then tell what is off). */
+  private static Map<String, Double> scrapeUntil(GatewayMember member,
+      java.util.function.Predicate<Map<String, Double>> done) throws Exception {
+    Map<String, Double> samples = scrape(member);
+    for (int i = 0; i < 200 && !done.test(samples); i++) {
+      Thread.sleep(50);
+      samples = scrape(member);
+    }
+    return samples;
+  }
+
+  /** A fresh member elects itself just after it starts listening: waits for that, as a scraper would. */
+  private static Map<String, Double> scrapeOnceLed(GatewayMember member) throws Exception {
+    return scrapeUntil(member, m -> Double.valueOf(1.0).equals(m.get("etcd_server_has_leader")));
+  }
+
   @Test
   void etcd_metrics_are_present_and_move() throws Exception {
     try (GatewayMember member = new GatewayMember()) {
-      // A fresh member elects itself just after it starts listening: wait for that, as a scraper would.
-      Map<String, Double> before = scrape(member);
-      for (int i = 0; i < 100 && !Double.valueOf(1.0).equals(before.get("etcd_server_has_leader")); i++) {
-        Thread.sleep(100);
-        before = scrape(member);
-      }
+      Map<String, Double> before = scrapeOnceLed(member);
       for (String name : List.of("etcd_server_has_leader", "etcd_server_is_leader", "etcd_server_is_learner",
           "etcd_mvcc_db_total_size_in_bytes", "etcd_mvcc_db_total_size_in_use_in_bytes",
           "etcd_debugging_mvcc_db_total_size_in_bytes", "etcd_debugging_mvcc_current_revision",
@@ -119,11 +130,7 @@ class MetricsTest {
   @Test
   void store_lease_and_grpc_counters_count_as_etcd_does() throws Exception {
     try (GatewayMember member = new GatewayMember()) {
-      Map<String, Double> before = scrape(member);
-      for (int i = 0; i < 100 && !Double.valueOf(1.0).equals(before.get("etcd_server_has_leader")); i++) {
-        Thread.sleep(100);
-        before = scrape(member);
-      }
+      Map<String, Double> before = scrapeOnceLed(member);
       assertEquals(-1.0, before.get("etcd_debugging_mvcc_compact_revision"));
       assertEquals(0.0, before.get("etcd_debugging_mvcc_keys_total"));
       try (io.etcd.jetcd.Client grpc = io.etcd.jetcd.Client.builder()
@@ -173,11 +180,7 @@ class MetricsTest {
   @Test
   void watch_gauges_follow_the_watches() throws Exception {
     try (GatewayMember member = new GatewayMember()) {
-      Map<String, Double> before = scrape(member);
-      for (int i = 0; i < 100 && !Double.valueOf(1.0).equals(before.get("etcd_server_has_leader")); i++) {
-        Thread.sleep(100);
-        before = scrape(member);
-      }
+      Map<String, Double> before = scrapeOnceLed(member);
       assertEquals(0.0, before.get("etcd_debugging_mvcc_watcher_total"));
       assertEquals(0.0, before.get("etcd_debugging_mvcc_watch_stream_total"));
       java.util.function.Function<String, io.etcd.jetcd.ByteSequence> bytes =
@@ -189,21 +192,13 @@ class MetricsTest {
           var w = grpc.getWatchClient().watch(bytes.apply("w"), r -> delivered.countDown());
           var x = grpc.getWatchClient().watch(bytes.apply("x"),
               io.etcd.jetcd.options.WatchOption.builder().isPrefix(true).build(), r -> { })) {
-        Map<String, Double> opened = scrape(member);
-        for (int i = 0; i < 100 && opened.get("etcd_debugging_mvcc_watcher_total") < 2; i++) {
-          Thread.sleep(50);
-          opened = scrape(member);
-        }
+        scrapeUntil(member, m -> m.get("etcd_debugging_mvcc_watcher_total") >= 2);
         grpc.getKVClient().put(bytes.apply("w"), bytes.apply("1")).get(10, java.util.concurrent.TimeUnit.SECONDS);
         assertTrue(delivered.await(10, java.util.concurrent.TimeUnit.SECONDS));
         watching = scrape(member);
         // a watcher the client closes (jetcd cancels its stream) is gone from the member too
         w.close();
-        Map<String, Double> oneClosed = scrape(member);
-        for (int i = 0; i < 100 && oneClosed.get("etcd_debugging_mvcc_watcher_total") > 1; i++) {
-          Thread.sleep(50);
-          oneClosed = scrape(member);
-        }
+        Map<String, Double> oneClosed = scrapeUntil(member, m -> m.get("etcd_debugging_mvcc_watcher_total") <= 1);
         assertEquals(1.0, oneClosed.get("etcd_debugging_mvcc_watcher_total"));
         assertEquals(1.0, oneClosed.get("etcd_debugging_mvcc_watch_stream_total"));
       }
@@ -212,11 +207,7 @@ class MetricsTest {
       assertEquals(1.0, watching.get("etcd_debugging_mvcc_events_total") - before.get("etcd_debugging_mvcc_events_total"));
       assertEquals(0.0, watching.get("etcd_debugging_mvcc_slow_watcher_total"));
       assertEquals(0.0, watching.get("etcd_debugging_mvcc_pending_events_total"));
-      Map<String, Double> closed = scrape(member);
-      for (int i = 0; i < 100 && closed.get("etcd_debugging_mvcc_watch_stream_total") > 0; i++) {
-        Thread.sleep(50);
-        closed = scrape(member);
-      }
+      Map<String, Double> closed = scrapeUntil(member, m -> m.get("etcd_debugging_mvcc_watch_stream_total") == 0);
       assertEquals(0.0, closed.get("etcd_debugging_mvcc_watch_stream_total"));
       assertEquals(0.0, closed.get("etcd_debugging_mvcc_watcher_total"));
     }
