@@ -199,6 +199,18 @@ public final class AuthGate {
     }
   }
 
+  /**
+   * etcd's check before a membership change (add, remove, update, promote): root when auth is on,
+   * answered with the auth store's own errors (user name is empty, permission denied...), as etcd's.
+   */
+  public void checkMembershipChange() {
+    Holder h = holder();
+    if (h == null || !h.store.enabled()) {
+      return;
+    }
+    h.store.checkAdmin(caller());
+  }
+
   /** Root only, with etcd 3.4's maintenance errors ("auth: permission denied", code Unknown). */
   public void checkMaintenance(AuthInfo who) {
     try {

@@ -133,10 +133,16 @@ public final class Calls {
     return memberChange(r);
   }
 
-  /** A Cluster API write: a membership change through raft, answered once the leader applied it. */
+  /**
+   * A Cluster API write: a membership change through raft, answered once the leader applied it;
+   * only root may make one when auth is on (checked first, as etcd does).
+   */
   private <T> Future<T> memberChange(com.google.protobuf.Message r) {
-    return vertx.eventBus().<T>request(Addresses.CLUSTER, r, delivery)
-        .map(io.vertx.core.eventbus.Message::body).recover(Calls::failed);
+    return checked(() -> {
+      auth.checkMembershipChange();
+      return vertx.eventBus().<T>request(Addresses.CLUSTER, r, delivery)
+          .map(io.vertx.core.eventbus.Message::body).recover(Calls::failed);
+    });
   }
 
   public Future<StatusResponse> status(StatusRequest r) {

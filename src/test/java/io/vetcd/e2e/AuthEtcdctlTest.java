@@ -175,6 +175,12 @@ class AuthEtcdctlTest {
     fails(DENIED, alice("role", "add", "mine"));
     fails(DENIED, alice("user", "get", "root"));
     fails(DENIED, alice("auth", "disable"));
+    // membership changes need root, checked before anything else about them
+    fails(DENIED, alice("member", "add", "intruder", "--peer-urls=http://127.0.0.1:2"));
+    fails(DENIED, alice("member", "remove", "1234"));
+    fails(DENIED, alice("member", "update", "1234", "--peer-urls=http://127.0.0.1:4"));
+    fails(DENIED, alice("member", "promote", "1234"));
+    fails("Error: etcdserver: user name is empty", ctl.run("member", "remove", "1234"));
     ok("User: alice\nRoles: reader\n", alice("user", "get", "alice"));
     Etcdctl.Result hash = alice("endpoint", "hashkv");
     assertTrue(hash.stderr().contains("rpc error: code = Unknown desc = auth: permission denied"), hash.toString());
