@@ -656,13 +656,17 @@ public final class ApplyVerticle extends VerticleBase {
   }
 
   private Object apply(InternalRequest request, Entry entry) {
+    // As etcd's appliers: a raised alarm refuses the writes it stops before anything else is checked.
+    if (hasAlarm(AlarmType.CORRUPT) && stoppedByCorruption(request)) {
+      throw Errors.CORRUPT;
+    }
+    if (hasAlarm(AlarmType.NOSPACE) && needsSpace(request)) {
+      throw Errors.NO_SPACE;
+    }
     // As etcd's auth applier: a client's write is checked against the auth state at this point of the log.
     auth.checkApply(request, this::leaseKeys);
     if (io.vetcd.auth.AuthStore.handles(request)) {
       return auth.apply(request, entry.index(), header());
-    }
-    if (hasAlarm(AlarmType.NOSPACE) && needsSpace(request)) {
-      throw Errors.NO_SPACE;
     }
     switch (request.getRequestCase()) {
       case PUT -> {
@@ -720,6 +724,14 @@ public final class ApplyVerticle extends VerticleBase {
   private List<ByteString> leaseKeys(long leaseId) {
     Lessor.Lease lease = lessor.get(leaseId);
     return lease == null ? List.of() : lease.keys();
+  }
+
+  /** Writes to the data and leases: refused while the CORRUPT alarm is raised (reads are still served). */
+  private static boolean stoppedByCorruption(InternalRequest request) {
+    return switch (request.getRequestCase()) {
+      case PUT, DELETE_RANGE, TXN, COMPACTION, LEASE_GRANT, LEASE_REVOKE -> true;
+      default -> false;
+    };
   }
 
   /** Requests that grow the store: refused while the NOSPACE alarm is raised. */
