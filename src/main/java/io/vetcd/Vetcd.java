@@ -118,11 +118,14 @@ public final class Vetcd implements AutoCloseable {
           // gRPC clients cancel streams as a matter of course (a keep-alive or watch they are done
           // with): Netty's rapid-reset guard (200 resets in 30 s) would close their connection.
           .setHttp2RstFloodMaxRstFramePerWindow(100_000).setHttp2RstFloodWindowDuration(30)
+          // curl asks 'Expect: 100-continue' before a body over 1 MB and waits a second for the answer
+          .setHandle100ContinueAutomatically(true)
           .setHost(url.getHost()).setPort(url.getPort()), url));
     }
     List<HttpServerOptions> metricsListeners = new ArrayList<>();
     for (URI url : config.metricsUrls()) {
-      metricsListeners.add(clientTls.apply(new HttpServerOptions().setHost(url.getHost()).setPort(url.getPort()), url));
+      metricsListeners.add(clientTls.apply(new HttpServerOptions().setHandle100ContinueAutomatically(true)
+          .setHost(url.getHost()).setPort(url.getPort()), url));
     }
     if (!config.flagsWithoutEffect().isEmpty()) {
       log.info("taking etcd's flags {} for compatibility: they have no effect in vetcd", config.flagsWithoutEffect());

@@ -57,6 +57,27 @@ class GatewayTest {
   }
 
   /** A large answer (printed on a worker thread) comes back whole and in etcd's shape. */
+  /** curl sends 'Expect: 100-continue' before a body over 1 MB and waits for the interim answer, as etcd gives it. */
+  @Test
+  void a_client_that_expects_100_continue_gets_it_before_sending_the_body() throws Exception {
+    String body = "{\"key\":\"" + b64("expect/continue") + "\",\"value\":\"" + b64("v") + "\"}";
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", member.clientPort)) {
+      socket.setSoTimeout(10_000);
+      var out = socket.getOutputStream();
+      out.write(("POST /v3/kv/put HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+          + "Content-Length: " + body.length() + "\r\nExpect: 100-continue\r\n\r\n")
+          .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      out.flush();
+      var in = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
+          java.nio.charset.StandardCharsets.US_ASCII));
+      assertEquals("HTTP/1.1 100 Continue", in.readLine(), "the interim answer, before any body was sent");
+      assertEquals("", in.readLine());
+      out.write(body.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      out.flush();
+      assertEquals("HTTP/1.1 200 OK", in.readLine());
+    }
+  }
+
   @Test
   void a_large_range_answer_is_printed_whole() throws Exception {
     String value = "v".repeat(200_000);
