@@ -78,6 +78,21 @@ class GatewayTest {
     }
   }
 
+  /** A body too large to read whole is refused as etcd's gateway refuses it: a failed gRPC call, trailer and all. */
+  @Test
+  void a_body_far_over_the_request_limit_is_refused_with_the_grpc_error() throws Exception {
+    String body = "{\"key\":\"" + b64("huge") + "\",\"value\":\""
+        + java.util.Base64.getEncoder().encodeToString(new byte[5_000_000]) + "\"}";
+    HttpResponse<String> refused = member.post("/v3/kv/put", body);
+    assertEquals(429, refused.statusCode(), refused.body());
+    JsonObject error = new JsonObject(refused.body());
+    assertEquals(8, error.getInteger("code"));
+    assertTrue(error.getString("error").matches("grpc: received message larger than max \\([0-9]+ vs\\. 2097152\\)"),
+        error.getString("error"));
+    assertEquals("Grpc-Trailer-Content-Type", refused.headers().firstValue("trailer").orElse(""));
+    assertEquals(0, member.call("/v3/kv/range", "{\"key\":\"" + b64("huge") + "\"}").getLong("count", 0L));
+  }
+
   @Test
   void a_large_range_answer_is_printed_whole() throws Exception {
     String value = "v".repeat(200_000);

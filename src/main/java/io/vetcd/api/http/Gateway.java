@@ -172,7 +172,7 @@ final class Gateway {
   // ---- unary ----
 
   private void unary(HttpServerRequest request, Unary route) {
-    readBody(request).onFailure(e -> error(request.response(), BusClient.toEtcd(e))).onSuccess(body -> {
+    readBody(request).onFailure(e -> serverError(request.response(), BusClient.toEtcd(e))).onSuccess(body -> {
       Future<? extends Message> answer;
       Message parsed;
       try {
