@@ -115,6 +115,7 @@ class MetricsTest {
         grpc.getKVClient().get(k).get(10, java.util.concurrent.TimeUnit.SECONDS);
         var compacted = grpc.getKVClient().get(k, io.etcd.jetcd.options.GetOption.builder().withRevision(1_000_000).build());
         assertThrows(java.util.concurrent.ExecutionException.class, () -> compacted.get(10, java.util.concurrent.TimeUnit.SECONDS));
+        grpc.getMaintenanceClient().snapshot(new java.io.ByteArrayOutputStream()).get(10, java.util.concurrent.TimeUnit.SECONDS);
       }
       Map<String, Double> grpcAfter = scrape(member);
       assertEquals(1.0, grpcAfter.get("grpc_server_handled_total{grpc_code=\"OK\",grpc_method=\"Put\","
@@ -123,6 +124,17 @@ class MetricsTest {
           + "grpc_service=\"etcdserverpb.KV\",grpc_type=\"unary\"}"), grpcAfter.keySet().toString());
       assertEquals(2.0, grpcAfter.get("grpc_server_started_total{grpc_method=\"Range\","
           + "grpc_service=\"etcdserverpb.KV\",grpc_type=\"unary\"}"));
+      String snapshot = "grpc_method=\"Snapshot\",grpc_service=\"etcdserverpb.Maintenance\",grpc_type=\"server_stream\"";
+      assertEquals(1.0, grpcAfter.get("grpc_server_started_total{" + snapshot + "}"));
+      assertEquals(1.0, grpcAfter.get("grpc_server_handled_total{grpc_code=\"OK\"," + snapshot + "}"));
+      assertTrue(grpcAfter.get("grpc_server_msg_sent_total{" + snapshot + "}") >= 1);
+      // as etcd's, every method of its services is listed from the start, each code of it once handled
+      assertEquals(0.0, before.get("grpc_server_started_total{grpc_method=\"Compact\","
+          + "grpc_service=\"etcdserverpb.KV\",grpc_type=\"unary\"}"), before.keySet().toString());
+      assertEquals(0.0, before.get("grpc_server_handled_total{grpc_code=\"DataLoss\",grpc_method=\"Watch\","
+          + "grpc_service=\"etcdserverpb.Watch\",grpc_type=\"bidi_stream\"}"));
+      // etcd 3.4.23 lists 39 methods (its six services) times 17 codes
+      assertEquals(17 * 39.0, before.keySet().stream().filter(n -> n.startsWith("grpc_server_handled_total{")).count());
     }
   }
 

@@ -203,12 +203,15 @@ public final class GrpcFrontend {
       if (refuseOnLearner(request)) {
         return; // a stream: etcd serves no stream on a learner
       }
+      metrics.grpcStarted("server_stream", "etcdserverpb.Maintenance", "Snapshot");
+      metrics.grpcReceived("server_stream", "etcdserverpb.Maintenance", "Snapshot", snapshotRequest.getSerializedSize());
       GrpcServerResponse<SnapshotRequest, SnapshotResponse> response = request.response();
       Runnable cancel = auth.callerScope(io.vetcd.api.AuthGate.token(request.headers()),
           () -> calls.snapshot(snapshotRequest, new io.vetcd.api.SnapshotStream.Sink() {
             @Override
             public void write(SnapshotResponse chunk) {
               response.write(chunk);
+              metrics.grpcSent("server_stream", "etcdserverpb.Maintenance", "Snapshot", chunk.getSerializedSize());
             }
 
             @Override
@@ -224,11 +227,13 @@ public final class GrpcFrontend {
             @Override
             public void end() {
               response.end();
+              metrics.grpcHandled("server_stream", "etcdserverpb.Maintenance", "Snapshot", GrpcCode.OK.goName());
             }
 
             @Override
             public void fail(EtcdException e) {
               response.status(GrpcStatus.valueOf(e.code().number)).statusMessage(e.getMessage()).end();
+              metrics.grpcHandled("server_stream", "etcdserverpb.Maintenance", "Snapshot", e.code().goName());
             }
           }));
       response.exceptionHandler(e -> cancel.run());

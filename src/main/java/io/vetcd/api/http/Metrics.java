@@ -109,16 +109,49 @@ final class Metrics {
     }
   }
 
+  /** Methods of etcd 3.5 that vetcd also serves but 3.4.23 has not: listed only once called. */
+  private static final java.util.Set<String> NEWER_THAN_3_4 = java.util.Set.of("AuthStatus", "Downgrade");
+
+  /**
+   * Every method of etcd's six services with its gRPC type, from our descriptors: etcd's gRPC
+   * metrics list each of them (and, when handled, each code) at 0 from the start.
+   */
+  private static final java.util.List<io.vetcd.metrics.MemberMetrics.GrpcCall> METHODS = methods();
+
+  private static java.util.List<io.vetcd.metrics.MemberMetrics.GrpcCall> methods() {
+    java.util.List<io.vetcd.metrics.MemberMetrics.GrpcCall> all = new java.util.ArrayList<>();
+    for (var service : io.vetcd.pb.RpcProto.getDescriptor().getServices()) {
+      for (var method : service.getMethods()) {
+        if (NEWER_THAN_3_4.contains(method.getName())) {
+          continue;
+        }
+        String type = method.isClientStreaming() && method.isServerStreaming() ? "bidi_stream"
+            : method.isClientStreaming() ? "client_stream" : method.isServerStreaming() ? "server_stream" : "unary";
+        all.add(new io.vetcd.metrics.MemberMetrics.GrpcCall(type, service.getFullName(), method.getName(), ""));
+      }
+    }
+    return java.util.List.copyOf(all);
+  }
+
   private static void grpcCalls(Families out, String name, String help,
       java.util.Map<io.vetcd.metrics.MemberMetrics.GrpcCall, Long> calls, boolean withCode) {
-    if (calls.isEmpty()) {
-      return;
-    }
     header(out, name, help, "counter");
     java.util.TreeMap<String, Long> sorted = new java.util.TreeMap<>();
-    calls.forEach((c, n) -> sorted.merge((withCode ? "grpc_code=\"" + c.code() + "\"," : "")
+    java.util.function.BiConsumer<io.vetcd.metrics.MemberMetrics.GrpcCall, Long> add = (c, n) -> sorted.merge(
+        (withCode ? "grpc_code=\"" + c.code() + "\"," : "")
         + "grpc_method=\"" + c.method() + "\",grpc_service=\"" + c.service() + "\",grpc_type=\"" + c.type() + "\"",
-        n, Long::sum));
+        n, Long::sum);
+    for (io.vetcd.metrics.MemberMetrics.GrpcCall method : METHODS) {
+      if (withCode) {
+        for (io.vetcd.errors.GrpcCode code : io.vetcd.errors.GrpcCode.values()) {
+          add.accept(new io.vetcd.metrics.MemberMetrics.GrpcCall(method.type(), method.service(), method.method(),
+              code.goName()), 0L);
+        }
+      } else {
+        add.accept(method, 0L);
+      }
+    }
+    calls.forEach(add);
     sorted.forEach((labels, n) -> out.sample(name, "{" + labels + "}", number(n)));
   }
 
