@@ -95,6 +95,11 @@ public final class WatchVerticle extends VerticleBase {
       }
     }
     catchUp();
+    countWatchers();
+  }
+
+  /** After every change to the watchers (a message, or a catch-up answer that canceled some). */
+  private void countWatchers() {
     metrics.watchStreams = streamIds.size();
     metrics.watchers = hub.watcherCount();
   }
@@ -155,6 +160,7 @@ public final class WatchVerticle extends VerticleBase {
           } else {
             vertx.setTimer(100, t -> catchUp());
           }
+          countWatchers(); // catching up may have canceled watchers the compaction passed
         });
   }
 
