@@ -72,9 +72,12 @@ public final class PeerTransport {
   private java.util.function.BiFunction<NetServerOptions, URI, NetServerOptions> serverTls = (options, url) -> options;
   private io.vertx.core.net.ClientSSLOptions clientSsl = new io.vertx.core.net.ClientSSLOptions();
   private boolean closed;
-  /** Bytes of frames written to and read from each member (hex id), for etcd's peer byte counters. */
-  private final Map<String, java.util.concurrent.atomic.LongAdder> sentBytes = new ConcurrentHashMap<>();
-  private final Map<String, java.util.concurrent.atomic.LongAdder> receivedBytes = new ConcurrentHashMap<>();
+  /**
+   * Bytes of frames written to and read from each member, for etcd's peer byte counters. A
+   * connection looks its member's counter up once, not per frame.
+   */
+  private final Map<Long, java.util.concurrent.atomic.LongAdder> sentBytes = new ConcurrentHashMap<>();
+  private final Map<Long, java.util.concurrent.atomic.LongAdder> receivedBytes = new ConcurrentHashMap<>();
 
   /** Bytes sent to each member so far, by hex id; safe to read from any thread. */
   public Map<String, Long> sentBytesByMember() {
@@ -86,14 +89,20 @@ public final class PeerTransport {
     return sums(receivedBytes);
   }
 
-  private static Map<String, Long> sums(Map<String, java.util.concurrent.atomic.LongAdder> counts) {
+  private static Map<String, Long> sums(Map<Long, java.util.concurrent.atomic.LongAdder> counts) {
     Map<String, Long> copy = new java.util.TreeMap<>();
-    counts.forEach((id, n) -> copy.put(id, n.sum()));
+    counts.forEach((id, n) -> {
+      long bytes = n.sum();
+      if (bytes > 0) { // a member listed only once bytes went to or came from it
+        copy.put(Long.toHexString(id), bytes);
+      }
+    });
     return copy;
   }
 
-  private static void count(Map<String, java.util.concurrent.atomic.LongAdder> counts, long memberId, long bytes) {
-    counts.computeIfAbsent(Long.toHexString(memberId), k -> new java.util.concurrent.atomic.LongAdder()).add(bytes);
+  private static java.util.concurrent.atomic.LongAdder counter(Map<Long, java.util.concurrent.atomic.LongAdder> counts,
+      long memberId) {
+    return counts.computeIfAbsent(memberId, k -> new java.util.concurrent.atomic.LongAdder());
   }
 
   /** Must be called on the context (e.g. a verticle's) that will own the transport. */
@@ -327,7 +336,8 @@ public final class PeerTransport {
   private void accepted(NetSocket socket) {
     // Member ids are unsigned 64-bit: any long value is an id, so the state is tracked apart.
     long[] sender = {0};
-    AnswerOutbox answers = new AnswerOutbox(socket, sender);
+    AnswerOutbox answers = new AnswerOutbox(socket);
+    java.util.concurrent.atomic.LongAdder[] receivedFromSender = {null};
     int[] state = {0}; // 0 awaiting HELLO, 1 accepted, 2 refused
     long helloTimer = vertx.setTimer(HELLO_TIMEOUT_MILLIS, t -> {
       if (state[0] == 0) {
@@ -360,6 +370,8 @@ public final class PeerTransport {
         }
         state[0] = 1;
         sender[0] = frame.getLong(9);
+        receivedFromSender[0] = counter(receivedBytes, sender[0]);
+        answers.sentToAsker = counter(sentBytes, sender[0]);
         inbound.computeIfAbsent(sender[0], k -> new ArrayList<>()).add(socket);
         socket.closeHandler(v -> {
           List<NetSocket> list = inbound.get(sender[0]);
@@ -373,7 +385,7 @@ public final class PeerTransport {
       if (state[0] != 1 || cut.contains(sender[0])) {
         return;
       }
-      count(receivedBytes, sender[0], frame.length());
+      receivedFromSender[0].add(frame.length());
       switch (kind) {
         case Frames.RAFT -> {
           Message m;
@@ -482,12 +494,11 @@ public final class PeerTransport {
     final NetSocket socket;
     final ArrayDeque<Buffer> frames = new ArrayDeque<>();
     final EndOfTask writeAll = new EndOfTask(this::writeAll);
-    /** The member that dialed: known once its HELLO is accepted, before any request can come. */
-    final long[] asker;
+    /** The dialing member's counter: set once its HELLO is accepted, before any request can come. */
+    java.util.concurrent.atomic.LongAdder sentToAsker;
 
-    AnswerOutbox(NetSocket socket, long[] asker) {
+    AnswerOutbox(NetSocket socket) {
       this.socket = socket;
-      this.asker = asker;
     }
 
     void add(Buffer frame) {
@@ -501,7 +512,7 @@ public final class PeerTransport {
     private void writeAll() {
       while (!frames.isEmpty()) {
         Buffer batch = takeBatch(frames);
-        count(sentBytes, asker[0], batch.length());
+        sentToAsker.add(batch.length());
         socket.write(batch);
       }
     }
@@ -526,10 +537,14 @@ public final class PeerTransport {
     long backoffMillis = BACKOFF_MIN_MILLIS;
     long redialTimer = -1;
     String lastProblem;
+    final java.util.concurrent.atomic.LongAdder sentTo;
+    final java.util.concurrent.atomic.LongAdder receivedFrom;
 
     Peer(long id, URI url) {
       this.id = id;
       this.url = url;
+      this.sentTo = counter(sentBytes, id);
+      this.receivedFrom = counter(receivedBytes, id);
     }
 
     void dial() {
@@ -564,7 +579,7 @@ public final class PeerTransport {
     }
 
     void onFrame(Buffer frame) {
-      count(receivedBytes, id, frame.length());
+      receivedFrom.add(frame.length());
       switch (frame.getByte(0)) {
         case Frames.HELLO_OK -> {
           accepted = true;
@@ -661,7 +676,7 @@ public final class PeerTransport {
       while (s != null && !queue.isEmpty() && !s.writeQueueFull()) {
         Buffer batch = takeBatch(queue);
         queuedBytes -= batch.length();
-        count(sentBytes, id, batch.length());
+        sentTo.add(batch.length());
         s.write(batch);
       }
     }
