@@ -385,7 +385,7 @@ public final class ApplyVerticle extends VerticleBase {
       memberTable.setAppliedTerm(appliedTerm);
       long commitStartNanos = System.nanoTime();
       store.commit();
-      io.vetcd.metrics.MemberMetrics.of(vertx).backendCommitSeconds.observeNanos(System.nanoTime() - commitStartNanos);
+      metrics.backendCommitSeconds.observeNanos(System.nanoTime() - commitStartNanos);
       if (snapshots != null && appliedIndex - lastSnapshotIndex >= snapshotCount) {
         checkpoint();
       }
@@ -404,7 +404,6 @@ public final class ApplyVerticle extends VerticleBase {
     long snapTerm = appliedTerm;
     List<Long> voters = memberTable.voters();
     List<Long> learners = memberTable.learners();
-    io.vetcd.metrics.MemberMetrics metrics = io.vetcd.metrics.MemberMetrics.of(vertx);
     vertx.executeBlocking(() -> {
       long startNanos = System.nanoTime();
       Snapshots.Info written = snapshots.write(store, index, snapTerm, voters, learners);
