@@ -1,6 +1,7 @@
 package io.vetcd.mvcc;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.vetcd.pb.KeyValue;
 import java.util.Arrays;
 import java.util.Set;
@@ -11,111 +12,51 @@ import java.util.Set;
  * (empty while the key is deleted). Mirrors the behaviour of etcd's key index.
  *
  * <p>There is one of these per key, so its layout is kept small (a million keys are a million of
- * them): the open generation is a field, the rare closed ones an array that exists only once the key
- * was deleted, and a generation's revisions are one object while there is one, then a small array.
+ * them): the open generation is this object itself (it extends {@link Generation}), the rare closed
+ * ones an array that exists only once the key was deleted, the key a plain byte array, and a
+ * generation's revisions one object while there is one, then a small array. About 100 bytes per
+ * key with its place in {@link KeyIndexMap}, where a TreeMap of ByteString keys with a separate
+ * generation took 184.
  */
-final class KeyIndex {
+final class KeyIndex extends Generation {
   private static final Generation[] NO_GENERATIONS = new Generation[0];
-
-  /** One life of the key: every revision from its creation to its tombstone (inclusive). */
-  static final class Generation {
-    long ver;
-    Revision created;
-    /**
-     * The revisions: a {@link Revision} while there is one (most keys are written once), a
-     * {@code Revision[]} from the second on; one field for both keeps the object at 32 bytes and
-     * saves an array per key (24 MB at a million keys).
-     */
-    private Object revs;
-    private int size;
-
-    boolean isEmpty() {
-      return size == 0;
-    }
-
-    int size() {
-      return size;
-    }
-
-    Revision rev(int i) {
-      if (i < 0 || i >= size) {
-        throw new IndexOutOfBoundsException(i);
-      }
-      return revs instanceof Revision[] many ? many[i] : (Revision) revs;
-    }
-
-    Revision last() {
-      return rev(size - 1);
-    }
-
-    void add(Revision rev) {
-      if (size == 0) {
-        revs = rev;
-      } else {
-        Revision[] many;
-        if (revs instanceof Revision[] grown) {
-          many = size < grown.length ? grown
-              : Arrays.copyOf(grown, size < 4 ? size + 1 : size + (size >> 1)); // most keys have few revisions
-        } else {
-          many = new Revision[] {(Revision) revs, null};
-        }
-        many[size] = rev;
-        revs = many;
-      }
-      size++;
-    }
-
-    /** Keeps the revisions from position {@code from} on. */
-    void dropBefore(int from) {
-      if (from == 0) {
-        return;
-      }
-      if (from > size) {
-        throw new IndexOutOfBoundsException(from);
-      }
-      int kept = size - from;
-      if (kept == 0) {
-        revs = null;
-      } else if (kept == 1) {
-        revs = last();
-      } else {
-        revs = Arrays.copyOfRange((Revision[]) revs, from, size);
-      }
-      size = kept;
-    }
-
-    /** Index of the newest revision with main <= atRev, or -1. */
-    int newestAtOrBefore(long atRev) {
-      for (int i = size - 1; i >= 0; i--) {
-        if (rev(i).main() <= atRev) {
-          return i;
-        }
-      }
-      return -1;
-    }
-  }
+  private static final Revision NONE = new Revision(0, 0);
 
   /** The visible state of the key at some revision. */
   record State(Revision modified, Revision created, long version) {}
 
-  final ByteString key;
-  Revision modified = new Revision(0, 0);
-  /** The last generation (null before the first put); generations before it are in {@link #closed}. */
-  private Generation open;
+  /** The key's bytes; never changed (the map orders by them). */
+  final byte[] key;
+  Revision modified = NONE;
+  /** Generations before the open one (this object), oldest first. */
   private Generation[] closed = NO_GENERATIONS;
   /** The live value at {@link #modified} (null while deleted), so current reads skip the revision tree. */
   KeyValue latest;
 
   KeyIndex(ByteString key) {
-    this.key = key;
+    this.key = key.toByteArray();
+  }
+
+  /** The key as a ByteString sharing this index's bytes (which never change). */
+  ByteString key() {
+    return UnsafeByteOperations.unsafeWrap(key);
+  }
+
+  private String keyText() {
+    return key().toStringUtf8();
+  }
+
+  /** Whether the key had any write yet (the open generation exists from the first put on). */
+  private boolean started() {
+    return modified != NONE;
   }
 
   private int generationCount() {
-    return open == null ? 0 : closed.length + 1;
+    return started() ? closed.length + 1 : 0;
   }
 
   private Generation generation(int i) {
-    return i < closed.length ? closed[i] : open;
+    return i < closed.length ? closed[i] : this;
   }
 
   /** Drops the first {@code count} generations (never the open one). */
@@ -125,65 +66,60 @@ final class KeyIndex {
     }
   }
 
+  /** Whether no revision is left (after compaction): the store drops such an index. */
   boolean isEmpty() {
-    return open != null && closed.length == 0 && open.isEmpty();
+    return started() && closed.length == 0 && hasNoRevisions();
   }
 
   void put(Revision rev) {
     if (!rev.greaterThan(modified)) {
-      throw new IllegalStateException("key " + key.toStringUtf8() + ": put revision " + rev
+      throw new IllegalStateException("key " + keyText() + ": put revision " + rev
           + " is not after the last modification " + modified);
     }
-    if (open == null) {
-      open = new Generation();
+    if (hasNoRevisions()) {
+      created = rev;
     }
-    Generation g = open;
-    if (g.isEmpty()) {
-      g.created = rev;
-    }
-    g.add(rev);
-    g.ver++;
+    add(rev);
+    ver++;
     modified = rev;
   }
 
   /** Rebuilds the index of a key whose older revisions were compacted away. */
-  void restore(Revision created, Revision modifiedRev, long ver) {
-    if (open != null) {
-      throw new IllegalStateException("restore of a non-empty key index " + key.toStringUtf8());
+  void restore(Revision createdRev, Revision modifiedRev, long version) {
+    if (started()) {
+      throw new IllegalStateException("restore of a non-empty key index " + keyText());
     }
-    Generation g = new Generation();
-    g.created = created;
-    g.ver = ver;
-    g.add(modifiedRev);
-    open = g;
+    created = createdRev;
+    ver = version;
+    add(modifiedRev);
     modified = modifiedRev;
   }
 
   /** Whether the key currently has a live generation that a tombstone may end. */
   boolean isLive() {
-    return open != null && !open.isEmpty();
+    return started() && !hasNoRevisions();
   }
 
   void tombstone(Revision rev) {
-    if (open == null || isEmpty()) {
-      throw new IllegalStateException("tombstone on an empty key index " + key.toStringUtf8());
+    if (!started() || isEmpty()) {
+      throw new IllegalStateException("tombstone on an empty key index " + keyText());
     }
-    if (open.isEmpty()) {
-      throw new IllegalStateException("tombstone of the already deleted key " + key.toStringUtf8());
+    if (hasNoRevisions()) {
+      throw new IllegalStateException("tombstone of the already deleted key " + keyText());
     }
     put(rev);
     latest = null; // the store has taken it out of its cache budget already
     Generation[] grown = Arrays.copyOf(closed, closed.length + 1);
-    grown[closed.length] = open;
+    grown[closed.length] = copy();
     closed = grown;
-    open = new Generation();
+    reset();
   }
 
   private Generation findGeneration(long rev) {
     int lastg = generationCount() - 1;
     for (int cg = lastg; cg >= 0; cg--) {
       Generation g = generation(cg);
-      if (g.isEmpty()) {
+      if (g.hasNoRevisions()) {
         continue;
       }
       if (cg != lastg && g.last().main() <= rev) {
@@ -203,11 +139,11 @@ final class KeyIndex {
 
   /** The key's state at atRev, or null when it did not exist then. */
   State get(long atRev) {
-    if (open == null) {
+    if (!started()) {
       return null;
     }
     Generation g = findGeneration(atRev);
-    if (g == null || g.isEmpty()) {
+    if (g == null || g.hasNoRevisions()) {
       return null;
     }
     int n = g.newestAtOrBefore(atRev);
@@ -243,12 +179,12 @@ final class KeyIndex {
   /** Drops every revision older than what atRev needs; fills available with the revisions to keep. */
   void compact(long atRev, Set<Revision> available) {
     if (isEmpty()) {
-      throw new IllegalStateException("compact of an empty key index " + key.toStringUtf8());
+      throw new IllegalStateException("compact of an empty key index " + keyText());
     }
     int[] revIndex = new int[1];
     int genIdx = doCompact(atRev, available, revIndex);
     Generation g = generation(genIdx);
-    if (!g.isEmpty()) {
+    if (!g.hasNoRevisions()) {
       if (revIndex[0] != -1) {
         g.dropBefore(revIndex[0]);
       }
@@ -268,7 +204,7 @@ final class KeyIndex {
     int[] revIndex = new int[1];
     int genIdx = doCompact(atRev, available, revIndex);
     Generation g = generation(genIdx);
-    if (!g.isEmpty() && revIndex[0] == g.size() - 1 && genIdx != generationCount() - 1) {
+    if (!g.hasNoRevisions() && revIndex[0] == g.size() - 1 && genIdx != generationCount() - 1) {
       available.remove(g.rev(revIndex[0]));
     }
   }

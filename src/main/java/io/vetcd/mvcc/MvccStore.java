@@ -33,7 +33,6 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.LongPredicate;
 import java.util.zip.CRC32C;
@@ -69,7 +68,7 @@ public final class MvccStore implements Closeable {
   /** Cluster state the server keeps with the data (members, cluster id): travels in snapshots. */
   private final BTreeMap<String, byte[]> cluster;
   private final BTreeMap<String, byte[]> auth;
-  private final TreeMap<ByteString, KeyIndex> index = new TreeMap<>(KeyOrder.INSTANCE);
+  private final KeyIndexMap index = new KeyIndexMap();
   // Counted under the store's lock, read without it (metrics scrapes must not wait for a write).
   /** Keys with a live generation (etcd_debugging_mvcc_keys_total). */
   private volatile long liveKeys;
@@ -240,7 +239,7 @@ public final class MvccStore implements Closeable {
       if (ki == null) {
         ki = new KeyIndex(kv.getKey());
         ki.restore(new Revision(kv.getCreateRevision(), 0), rev, kv.getVersion());
-        index.put(kv.getKey(), ki);
+        index.add(ki);
       } else {
         ki.put(rev);
       }
@@ -255,7 +254,7 @@ public final class MvccStore implements Closeable {
 
   private void countLiveKeys() {
     long live = 0;
-    for (KeyIndex ki : index.values()) {
+    for (KeyIndex ki : index) {
       if (ki.isLive()) {
         live++;
       }
@@ -465,10 +464,10 @@ public final class MvccStore implements Closeable {
 
   /** Every live key attached to a lease, with its lease: rebuilds lease attachments at start. */
   public synchronized void forEachLeasedKey(java.util.function.BiConsumer<ByteString, Long> action) {
-    for (java.util.Map.Entry<ByteString, KeyIndex> e : index.entrySet()) {
-      KeyValue kv = kvAt(e.getKey(), currentRev);
+    for (KeyIndex ki : index) {
+      KeyValue kv = kvAt(ki, currentRev);
       if (kv != null && kv.getLease() != 0) {
-        action.accept(e.getKey(), kv.getLease());
+        action.accept(kv.getKey(), kv.getLease());
       }
     }
   }
@@ -543,18 +542,18 @@ public final class MvccStore implements Closeable {
   }
 
   /** Keys of [key, end) (end null: the single key; end empty: every key >= key). */
-  private Collection<KeyIndex> keysIn(ByteString key, ByteString end) {
+  private Iterable<KeyIndex> keysIn(ByteString key, ByteString end) {
     if (end == null) {
       KeyIndex ki = index.get(key);
       return ki == null ? List.of() : List.of(ki);
     }
     if (end.isEmpty()) {
-      return index.tailMap(key, true).values();
+      return index.tail(key);
     }
     if (KeyOrder.INSTANCE.compare(key, end) >= 0) {
       return List.of();
     }
-    return index.subMap(key, true, end, false).values();
+    return index.range(key, end);
   }
 
   /** etcd's range end conventions: empty = single key, "\0" = every key from key on. */
@@ -583,7 +582,7 @@ public final class MvccStore implements Closeable {
     List<ByteString> out = new ArrayList<>();
     for (KeyIndex ki : keysIn(key, end)) {
       if (ki.get(atRev) != null) {
-        out.add(ki.key);
+        out.add(ki.key());
       }
     }
     return out;
@@ -691,14 +690,14 @@ public final class MvccStore implements Closeable {
           ver = s.version();
         }
       }
-      KeyIndex found = ki; // one key index lookup per put: it is a TreeMap walk
+      KeyIndex found = ki; // one key index lookup per put: it is two binary searches
       before.computeIfAbsent(key, k -> Optional.ofNullable(kvAt(found, beginRev)));
       KeyValue kv = KeyValue.newBuilder().setKey(key).setValue(value).setCreateRevision(created)
           .setModRevision(rev).setVersion(ver + 1).setLease(lease).build();
       treePut(RevisionKey.put(idx), kv.toByteArray());
       if (ki == null) {
         ki = new KeyIndex(key);
-        index.put(key, ki);
+        index.add(ki);
       }
       if (!ki.isLive()) {
         liveKeys++;
@@ -1030,14 +1029,10 @@ public final class MvccStore implements Closeable {
       throw Errors.FUTURE_REV;
     }
     Set<Revision> keep = new HashSet<>();
-    var it = index.values().iterator();
-    while (it.hasNext()) {
-      KeyIndex ki = it.next();
+    index.removeIf(ki -> {
       ki.compact(revision, keep);
-      if (ki.isEmpty()) {
-        it.remove();
-      }
-    }
+      return ki.isEmpty();
+    });
     List<RevisionKey> doomed = new ArrayList<>();
     for (RevisionKey k : tree.headMap(RevisionKey.floor(revision + 1)).keySet()) {
       if (!keep.contains(k.revision())) {
@@ -1103,7 +1098,7 @@ public final class MvccStore implements Closeable {
     }
     long rev = revision == 0 ? currentRev : revision;
     Set<Revision> keep = new HashSet<>();
-    for (KeyIndex ki : index.values()) {
+    for (KeyIndex ki : index) {
       ki.keep(rev, keep);
     }
     CRC32C h = new CRC32C();

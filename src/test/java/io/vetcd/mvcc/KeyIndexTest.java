@@ -112,7 +112,7 @@ class KeyIndexTest {
   void generationRevisionsMatchAListThroughAddsAndDrops() {
     Random random = new Random(7L);
     for (int trial = 0; trial < 300; trial++) {
-      KeyIndex.Generation g = new KeyIndex.Generation();
+      Generation g = new Generation();
       List<Revision> model = new ArrayList<>();
       long main = 1;
       for (int step = 0; step < 20; step++) {
@@ -126,7 +126,7 @@ class KeyIndexTest {
           model.subList(0, from).clear();
         }
         assertEquals(model.size(), g.size());
-        assertEquals(model.isEmpty(), g.isEmpty());
+        assertEquals(model.isEmpty(), g.hasNoRevisions());
         for (int i = 0; i < model.size(); i++) {
           assertEquals(model.get(i), g.rev(i));
         }
