@@ -24,7 +24,7 @@ public final class CompareReport {
 
   /** Medians over the rounds of one system on one workload. */
   record Summary(int rounds, double throughputPerSecond, double p50Millis, double p99Millis, double rssMebibytes,
-      long failures, String unit) {}
+      double rssSettledMebibytes, long failures, String unit) {}
 
   /** One row: a workload on a member count, etcd beside vetcd. */
   record Row(String members, String workload, String arguments, Summary etcd, Summary vetcd) {
@@ -41,9 +41,15 @@ public final class CompareReport {
     Path dir = Path.of(args[0]);
     List<Row> rows = rows(dir);
     Map<String, String> machine = machine(dir.resolve("machine.txt"));
-    Files.writeString(Path.of(args[1]), markdown(rows, machine, Path.of(args[2]).getFileName().toString()));
+    List<MemoryRow> memory = memoryRows(dir);
+    Files.writeString(Path.of(args[1]), markdown(rows, memory, machine, Path.of(args[2]).getFileName().toString()));
     Files.writeString(Path.of(args[2]), svg(rows));
-    System.out.print(table(rows));
+    if (!rows.isEmpty()) {
+      System.out.print(table(rows));
+    }
+    if (!memory.isEmpty()) {
+      System.out.print((rows.isEmpty() ? "" : "\n") + memoryTable(memory));
+    }
   }
 
   static List<Row> rows(Path dir) throws IOException {
@@ -57,6 +63,7 @@ public final class CompareReport {
       memberDirs = s.filter(Files::isDirectory).sorted().toList();
     }
     for (Path members : memberDirs) {
+      if (members.getFileName().toString().equals(MEMORY_DIR)) continue;
       for (String[] w : workloads) {
         Path wdir = members.resolve(w[0]);
         if (!Files.isDirectory(wdir)) continue;
@@ -80,6 +87,7 @@ public final class CompareReport {
     double[] p50 = new double[runs.size()];
     double[] p99 = new double[runs.size()];
     List<Double> rss = new ArrayList<>();
+    List<Double> rssSettled = new ArrayList<>();
     long failures = 0;
     String unit = "requests";
     for (int i = 0; i < runs.size(); i++) {
@@ -91,14 +99,66 @@ public final class CompareReport {
       p99[i] = main.getDouble("p99");
       failures += r.getLong("failed");
       unit = r.getString("unit");
-      Path rssFile = Path.of(runs.get(i).toString().replaceAll("\\.json$", ".rss"));
-      if (Files.exists(rssFile)) {
-        String kib = Files.readString(rssFile).trim();
-        if (!kib.isEmpty()) rss.add(Long.parseLong(kib) / 1024.0);
-      }
+      readMebibytes(Path.of(runs.get(i).toString().replaceAll("\\.json$", ".rss")), rss);
+      readMebibytes(Path.of(runs.get(i).toString().replaceAll("\\.json$", ".rss-settled")), rssSettled);
     }
-    return new Summary(runs.size(), median(throughput), median(p50), median(p99),
-        rss.isEmpty() ? 0 : median(rss.stream().mapToDouble(Double::doubleValue).toArray()), failures, unit);
+    return new Summary(runs.size(), median(throughput), median(p50), median(p99), median(rss), median(rssSettled),
+        failures, unit);
+  }
+
+  /** Adds the KiB figure in file (if it exists and is not empty) to out, in MiB. */
+  private static void readMebibytes(Path file, List<Double> out) throws IOException {
+    if (Files.exists(file)) {
+      String kib = Files.readString(file).trim();
+      if (!kib.isEmpty()) out.add(Long.parseLong(kib) / 1024.0);
+    }
+  }
+
+  static double median(List<Double> values) {
+    return values.isEmpty() ? 0 : median(values.stream().mapToDouble(Double::doubleValue).toArray());
+  }
+
+  /**
+   * The memory runs: {@code <dir>/memory/<name>/<system>-<round>.json} (the load's result) with
+   * {@code .rss} (right after the load) and {@code .rss-settled} (after a quiet spell) beside it.
+   */
+  static final String MEMORY_DIR = "memory";
+
+  record MemoryRow(String name, Summary etcd, Summary vetcd) {}
+
+  static List<MemoryRow> memoryRows(Path dir) throws IOException {
+    Path memory = dir.resolve(MEMORY_DIR);
+    List<MemoryRow> out = new ArrayList<>();
+    if (!Files.isDirectory(memory)) return out;
+    List<Path> names;
+    try (Stream<Path> s = Files.list(memory)) {
+      names = s.filter(Files::isDirectory).sorted().toList();
+    }
+    for (Path n : names) {
+      Summary etcd = summary(n, "etcd");
+      Summary vetcd = summary(n, "vetcd");
+      if (etcd != null && vetcd != null) out.add(new MemoryRow(n.getFileName().toString(), etcd, vetcd));
+    }
+    return out;
+  }
+
+  static String memoryTable(List<MemoryRow> rows) {
+    StringBuilder b = new StringBuilder();
+    b.append("| store | RSS MiB etcd | RSS MiB vetcd | vetcd ÷ etcd | settled RSS MiB etcd | settled RSS MiB vetcd"
+        + " | vetcd ÷ etcd settled | load txn/s etcd | load txn/s vetcd | failures etcd / vetcd |\n");
+    b.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (MemoryRow r : rows) {
+      b.append(String.format(Locale.ROOT, "| %s | %.0f | %.0f | **%.2f** | %.0f | %.0f | **%.2f** | %.0f | %.0f | %d / %d |%n",
+          r.name, r.etcd.rssMebibytes, r.vetcd.rssMebibytes, ratio(r.vetcd.rssMebibytes, r.etcd.rssMebibytes),
+          r.etcd.rssSettledMebibytes, r.vetcd.rssSettledMebibytes,
+          ratio(r.vetcd.rssSettledMebibytes, r.etcd.rssSettledMebibytes), r.etcd.throughputPerSecond,
+          r.vetcd.throughputPerSecond, r.etcd.failures, r.vetcd.failures));
+    }
+    return b.toString();
+  }
+
+  private static double ratio(double a, double b) {
+    return b == 0 ? 0 : a / b;
   }
 
   static double median(double[] values) {
@@ -132,7 +192,7 @@ public final class CompareReport {
     return b.toString();
   }
 
-  static String markdown(List<Row> rows, Map<String, String> machine, String chartFile) {
+  static String markdown(List<Row> rows, List<MemoryRow> memory, Map<String, String> machine, String chartFile) {
     StringBuilder b = new StringBuilder();
     b.append("# vetcd against etcd\n\n");
     b.append("Written by `bench/compare` (").append(machine.getOrDefault("mode", "?")).append("): ")
@@ -156,14 +216,25 @@ public final class CompareReport {
     b.append("- the load generator runs on the same machine and shares its CPUs with the servers (and with whatever")
         .append(" else runs there): for cheap requests such as ranges it can be the bottleneck, which pulls the ratio")
         .append(" toward 1; failures are requests that got an error or no answer within the request timeout + 2 s\n\n");
-    b.append(table(rows));
-    b.append("\n![vetcd throughput ÷ etcd throughput](").append(chartFile).append(")\n\n");
-    b.append("Workloads (`bench/run` arguments):\n\n");
-    List<String> seen = new ArrayList<>();
-    for (Row r : rows) {
-      if (seen.contains(r.workload)) continue;
-      seen.add(r.workload);
-      b.append("- ").append(r.workload).append(": `").append(r.arguments).append("`\n");
+    if (!rows.isEmpty()) {
+      b.append(table(rows));
+      b.append("\n![vetcd throughput ÷ etcd throughput](").append(chartFile).append(")\n\n");
+      b.append("Workloads (`bench/run` arguments):\n\n");
+      List<String> seen = new ArrayList<>();
+      for (Row r : rows) {
+        if (seen.contains(r.workload)) continue;
+        seen.add(r.workload);
+        b.append("- ").append(r.workload).append(": `").append(r.arguments).append("`\n");
+      }
+    }
+    if (!memory.isEmpty()) {
+      b.append("\n## Memory with a million keys\n\n");
+      b.append("Each round starts a fresh one-member etcd, then a fresh one-member vetcd, alone on the machine, and")
+          .append(" loads it with `bench/run ").append(machine.getOrDefault("memory load", "?")).append("`")
+          .append(" (a million distinct 8-byte keys with 256-byte values, 100 puts per txn). RSS is read right after")
+          .append(" the load and again after ").append(machine.getOrDefault("memory settle seconds", "?"))
+          .append(" quiet seconds (settled); medians of ").append(memory.get(0).vetcd().rounds()).append(" rounds.\n\n");
+      b.append(memoryTable(memory));
     }
     return b.toString();
   }

@@ -61,6 +61,39 @@ class CompareReportTest {
   }
 
   @Test
+  void the_memory_runs_get_their_own_table_with_rss_after_the_load_and_settled() throws Exception {
+    Files.writeString(dir.resolve("workloads.tsv"), "put-1\tput --clients 1\n");
+    Files.writeString(dir.resolve("machine.txt"), "date: today\nmemory load: txn-put --txn-ops 100\n"
+        + "memory settle seconds: 15\n");
+    run("1", "put-1", "etcd", 1, 100, 2, 8, 30 * 1024, 0);
+    run("1", "put-1", "vetcd", 1, 150, 4, 9, 300 * 1024, 0);
+    long[][] etcdRss = {{1000, 1000}, {1040, 1030}, {1020, 1020}};
+    long[][] vetcdRss = {{1300, 800}, {900, 850}, {950, 900}};
+    for (int round = 1; round <= 3; round++) {
+      run(CompareReport.MEMORY_DIR, "memory-1m", "etcd", round, 700, 10, 20, etcdRss[round - 1][0] * 1024, 0);
+      run(CompareReport.MEMORY_DIR, "memory-1m", "vetcd", round, 650, 10, 20, vetcdRss[round - 1][0] * 1024, 0);
+      Path d = dir.resolve(CompareReport.MEMORY_DIR).resolve("memory-1m");
+      Files.writeString(d.resolve("etcd-" + round + ".rss-settled"), etcdRss[round - 1][1] * 1024 + "\n");
+      Files.writeString(d.resolve("vetcd-" + round + ".rss-settled"), vetcdRss[round - 1][1] * 1024 + "\n");
+    }
+
+    assertEquals(1, CompareReport.rows(dir).size(), "the memory runs are not a member count");
+    List<CompareReport.MemoryRow> memory = CompareReport.memoryRows(dir);
+    assertEquals(1, memory.size());
+    assertEquals(1020, memory.get(0).etcd().rssMebibytes());
+    assertEquals(950, memory.get(0).vetcd().rssMebibytes());
+    assertEquals(1020, memory.get(0).etcd().rssSettledMebibytes());
+    assertEquals(850, memory.get(0).vetcd().rssSettledMebibytes());
+
+    Path md = dir.resolve("RESULTS.md");
+    CompareReport.main(new String[] {dir.toString(), md.toString(), dir.resolve("ratios.svg").toString()});
+    String report = Files.readString(md);
+    assertTrue(report.contains("## Memory with a million keys") && report.contains("`bench/run txn-put --txn-ops 100`")
+        && report.contains("15 quiet seconds"), report);
+    assertTrue(report.contains("| memory-1m | 1020 | 950 | **0.93** | 1020 | 850 | **0.83** | 700 | 650 | 0 / 0 |"), report);
+  }
+
+  @Test
   void median_of_an_even_count_is_the_mean_of_the_middle_two() {
     assertEquals(2.5, CompareReport.median(new double[] {4, 1, 2, 3}));
     assertEquals(3, CompareReport.median(new double[] {5, 3, 1}));
