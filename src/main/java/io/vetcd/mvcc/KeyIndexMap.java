@@ -31,6 +31,11 @@ final class KeyIndexMap implements Iterable<KeyIndex> {
     return size;
   }
 
+  /** Chunks in use (tests: how densely keys are packed). */
+  int chunkCount() {
+    return chunkCount;
+  }
+
   void clear() {
     chunks = new KeyIndex[0][];
     chunkSizes = new int[0];
@@ -71,18 +76,24 @@ final class KeyIndexMap implements Iterable<KeyIndex> {
     int at = -i - 1;
     if (chunkSizes[c] == CHUNK_SIZE_MAX) {
       if (at == CHUNK_SIZE_MAX) {
-        // appending past a full chunk (keys written in order): a new chunk, so none is left half full
-        KeyIndex[] fresh = new KeyIndex[CHUNK_SIZE_MAX];
-        fresh[0] = ki;
-        insertChunk(c + 1, fresh, 1);
-        size++;
-        modCount++;
-        return;
-      }
-      split(c);
-      if (at > chunkSizes[c]) {
-        at -= chunkSizes[c];
-        c++;
+        if (c + 1 < chunkCount && chunkSizes[c + 1] < CHUNK_SIZE_MAX) {
+          at = 0; // between two chunks: the front of the next one, which has room
+          c++;
+        } else {
+          // past a full chunk (keys written in order): a new chunk, so none is left half full
+          KeyIndex[] fresh = new KeyIndex[CHUNK_SIZE_MAX];
+          fresh[0] = ki;
+          insertChunk(c + 1, fresh, 1);
+          size++;
+          modCount++;
+          return;
+        }
+      } else {
+        split(c);
+        if (at > chunkSizes[c]) {
+          at -= chunkSizes[c];
+          c++;
+        }
       }
     }
     KeyIndex[] chunk = chunks[c];

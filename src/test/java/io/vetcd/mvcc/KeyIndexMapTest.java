@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import java.util.ArrayList;
@@ -107,6 +108,30 @@ class KeyIndexMapTest {
     assertEquals(List.of(ByteString.copyFromUtf8("again")), keys(ascending));
     ascending.clear();
     assertEquals(List.of(), keys(ascending));
+  }
+
+  /** Keys loaded in order fill their chunks; keys then added in reverse into a gap share chunks too. */
+  @Test
+  void keysAddedInReverseIntoTheGapAfterAFullChunkArePackedTogether() {
+    KeyIndexMap map = new KeyIndexMap();
+    TreeMap<ByteString, KeyIndex> model = new TreeMap<>(KeyOrder.INSTANCE);
+    int loaded = KeyIndexMap.CHUNK_SIZE_MAX * 4;
+    for (int i = 0; i < loaded; i++) {
+      KeyIndex ki = new KeyIndex(ByteString.copyFromUtf8(String.format("k%06d", i)));
+      model.put(ki.key(), ki);
+      map.add(ki);
+    }
+    assertEquals(4, map.chunkCount());
+    String lastOfFirstChunk = String.format("k%06d", KeyIndexMap.CHUNK_SIZE_MAX - 1);
+    int gapKeys = KeyIndexMap.CHUNK_SIZE_MAX * 2;
+    for (int i = gapKeys; i > 0; i--) {
+      KeyIndex ki = new KeyIndex(ByteString.copyFromUtf8(lastOfFirstChunk + String.format("-%06d", i)));
+      model.put(ki.key(), ki);
+      map.add(ki);
+    }
+    assertEquals(new ArrayList<>(model.keySet()), keys(map));
+    assertTrue(map.chunkCount() <= 4 + gapKeys / (KeyIndexMap.CHUNK_SIZE_MAX / 2),
+        map.chunkCount() + " chunks for " + map.size() + " keys");
   }
 
   @Test
