@@ -115,6 +115,11 @@ public final class ApplyVerticle extends VerticleBase {
   private ClusterService cluster;
   private Snapshots snapshots;
   private long snapshotCount = Long.MAX_VALUE;
+  /**
+   * What an empty store reports in use, as etcd's empty bbolt file does (four 4 KiB pages: two meta
+   * pages, the freelist, the root): dbSizeInUse is never 0, so it is never left out of the JSON.
+   */
+  static final long EMPTY_STORE_IN_USE_BYTES = 16384;
   private long lastSnapshotIndex;
   private long appliedTerm;
   private boolean attributesPublishing;
@@ -1014,7 +1019,7 @@ public final class ApplyVerticle extends VerticleBase {
     }
     if (request instanceof StatusRequest) {
       return StatusResponse.newBuilder().setHeader(header()).setVersion(VERSION).setDbSize(store.sizeBytes())
-          .setDbSizeInUse(store.sizeInUseBytes()).setLeader(leaderId).setRaftIndex(Math.max(commitIndex, appliedIndex))
+          .setDbSizeInUse(store.sizeInUseBytes() + EMPTY_STORE_IN_USE_BYTES).setLeader(leaderId).setRaftIndex(Math.max(commitIndex, appliedIndex))
           .setRaftTerm(term).setRaftAppliedIndex(appliedIndex).addAllErrors(statusErrors())
           .setIsLearner(memberTable.learners().contains(membership.localMemberId())).build();
     }

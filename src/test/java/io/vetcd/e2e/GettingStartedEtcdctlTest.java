@@ -54,6 +54,18 @@ class GettingStartedEtcdctlTest {
     return m.group(1);
   }
 
+  /** On a fresh member, before any write: etcd's in-use size is never 0, so the JSON always has it. */
+  @Test
+  @Order(0)
+  void aFreshMembersStatusShowsItsSizeInUse() {
+    Object status = Json.parse(out(ctl.run("endpoint", "status", "-w", "json")));
+    Object inUse = Json.at(status, 0, "Status", "dbSizeInUse");
+    assertNotNull(inUse, "dbSizeInUse in " + status);
+    long size = Long.parseLong(Json.at(status, 0, "Status", "dbSize").toString());
+    long used = Long.parseLong(inUse.toString());
+    assertTrue(used > 0 && used <= size, "in use " + used + " of " + size);
+  }
+
   @Test
   @Order(1)
   void putGetLeaseRevDel() {
