@@ -29,7 +29,7 @@ public final class CompareReport {
   /** One row: a workload on a member count, etcd beside vetcd. */
   record Row(String members, String workload, String arguments, Summary etcd, Summary vetcd) {
     double ratio() {
-      return etcd.throughputPerSecond == 0 ? 0 : vetcd.throughputPerSecond / etcd.throughputPerSecond;
+      return CompareReport.ratio(vetcd.throughputPerSecond, etcd.throughputPerSecond);
     }
   }
 
